@@ -1,0 +1,40 @@
+# supplytwin — two commands on a fresh machine: `make demo` and `make test`.
+# Everything the project needs is installed from here: the virtual environment, the package
+# with its test extras, and (for browser tests) Debian's chromium where missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-fast bench docs dashboard clean lint
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test,dev,distributed]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+demo: setup
+	$(BIN)/supplytwin validate scenarios/*.yaml
+	$(BIN)/supplytwin run scenarios/baseline.yaml
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "unit" $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m benchmarks
+
+docs: setup
+	$(BIN)/python -m supplytwin.scenario.reference > docs/scenario-format.md
+
+lint: setup
+	$(BIN)/ruff check supplytwin tests benchmarks dashboard
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
