@@ -338,9 +338,11 @@ def parse_distribution(text: str | float | int, base_dir: Path | None = None) ->
     if not s:
         raise DistributionError("empty value: expected a number or a distribution such as fixed(3)")
     try:
-        return _build("fixed", [float(s)], {})
+        number = float(s)
     except ValueError:
-        pass
+        number = None
+    if number is not None:
+        return _build("fixed", [number], {})
     if "(" not in s or not s.endswith(")"):
         raise DistributionError(
             f"cannot read {s!r}: write a number or name(args), e.g. lognormal(mean=5, cv=0.4); "
