@@ -1,6 +1,7 @@
 """Departure schedules of transport lanes.
 
-A lane leaves ``daily`` (at the start of each day), ``every:N`` days, or ``weekly:mon,thu``. An
+A lane leaves ``daily`` (at the start of each day), ``every:N`` days, ``weekly:mon,thu``, or
+``on_demand`` (each shipment leaves as soon as it is picked: a dedicated truck or courier). An
 order ready at time *t* (in days) waits for the next departure at or after *t*; this is how a
 weekly sailing makes a sea lane slower than its transit time alone.
 """
@@ -15,11 +16,13 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class Schedule:
-    period_days: float  # 1 for daily, N for every:N, 7 for weekly
+    period_days: float  # 1 for daily, N for every:N, 7 for weekly, 0 for on_demand
     offsets_days: tuple[float, ...]  # departure offsets within a period, sorted
 
     def next_departure(self, t_days: float, day0_weekday: int = 0) -> float:
         """Earliest departure at or after ``t_days``. ``day0_weekday``: 0 = day 0 is a Monday."""
+        if self.period_days == 0:
+            return float(t_days)
         if self.period_days == 1 and self.offsets_days == (0.0,):
             return float(math.ceil(t_days - 1e-9))
         shift = day0_weekday if self.period_days == 7 else 0
@@ -36,6 +39,8 @@ def parse_schedule(text: str) -> Schedule:
     s = text.strip().lower()
     if s == "daily":
         return Schedule(1.0, (0.0,))
+    if s == "on_demand":
+        return Schedule(0.0, (0.0,))
     kind, _, arg = s.partition(":")
     if kind == "every":
         try:
@@ -54,5 +59,5 @@ def parse_schedule(text: str) -> Schedule:
             )
         return Schedule(7.0, tuple(sorted({float(WEEKDAYS.index(d)) for d in days})))
     raise ValueError(
-        f"departure_schedule {text!r}: write daily, every:N or weekly:mon,thu"
+        f"departure_schedule {text!r}: write daily, on_demand, every:N or weekly:mon,thu"
     )

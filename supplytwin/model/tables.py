@@ -192,7 +192,11 @@ class ProductionRow(Row):
         default=None, gt=0,
     )
     cycle_time_days: Dist = col("Time a batch occupies a line.", unit="days")
-    lines: int = col("Parallel production lines for this product.", ge=1, default=1)
+    lines: int = col(
+        "Production lines at the site; the lines are shared by every product the site makes "
+        "(rows of one site must agree). A line switching product loses changeover_days.",
+        ge=1, default=1,
+    )
     yield_frac: Dist = col(
         "Good output as a fraction of the planned batch (samples are capped at 1).",
         unit="fraction", default="fixed(1)",
@@ -256,9 +260,10 @@ class LaneRow(Row):
         "Units one departure can carry; empty = unlimited.", unit="units", default=None, gt=0
     )
     departure_schedule: str = col(
-        "When shipments leave: 'daily', 'every:N' (every N days), or 'weekly:mon,thu' "
-        "(days of the week, day 0 of the horizon is a Monday unless simulation.start_date says "
-        "otherwise). Orders wait for the next departure.", default="daily",
+        "When shipments leave: 'daily', 'every:N' (every N days), 'weekly:mon,thu' (weekdays "
+        "follow simulation.start_date), or 'on_demand' (each shipment leaves when picked, no "
+        "consolidation; capacity does not apply). Orders wait for the next departure; all "
+        "goods on one departure share its transit time and its excursions.", default="daily",
     )
     packaging: Packaging = col("Shipper or container used on the lane.")
     qualified_hours: float | None = col(

@@ -45,12 +45,15 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
                                                             SiteKind.WHOLESALER):
             add("production", i, "site_id", f"site {r.site_id!r} is a {sites[r.site_id].kind.value} "
                 "and cannot produce")
-    lab: dict[str, tuple[int, int]] = {}
-    for i, r in tables["production"]:
-        if r.site_id in lab and lab[r.site_id][0] != r.qc_lab_capacity:
-            add("production", i, "qc_lab_capacity", f"site {r.site_id!r} has qc_lab_capacity "
-                f"{lab[r.site_id][0]} on row {lab[r.site_id][1]}: one lab, one capacity")
-        lab.setdefault(r.site_id, (r.qc_lab_capacity, i))
+    for shared in ("qc_lab_capacity", "lines"):
+        first: dict[str, tuple[int, int]] = {}
+        for i, r in tables["production"]:
+            value = getattr(r, shared)
+            if r.site_id in first and first[r.site_id][0] != value:
+                add("production", i, shared, f"site {r.site_id!r} has {shared} "
+                    f"{first[r.site_id][0]} on row {first[r.site_id][1]}: the site's "
+                    f"{'lab' if shared.startswith('qc') else 'lines'} are shared, one value per site")
+            first.setdefault(r.site_id, (value, i))
 
     for i, r in tables["bom"]:
         ref("bom", i, "site_id", r.site_id, sites, "site")
@@ -69,6 +72,9 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
             add("lanes", i, "destination_id", "a lane must join two different sites")
         if r.mode not in PACKAGING_MODES[r.packaging]:
             add("lanes", i, "packaging", f"{r.packaging.value} packaging cannot travel by {r.mode.value}")
+        if r.departure_schedule.strip().lower() == "on_demand" and r.capacity_units_per_departure:
+            add("lanes", i, "capacity_units_per_departure", "an on_demand lane sends a vehicle "
+                "per shipment, so a capacity per departure has no meaning; give a schedule")
         if r.packaging in PASSIVE_PACKAGING and r.qualified_hours is None:
             add("lanes", i, "qualified_hours", f"passive packaging {r.packaging.value} needs the "
                 "hours it is qualified for")

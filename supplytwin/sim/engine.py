@@ -1,0 +1,427 @@
+"""The simulation model: wires stock points, plants, lanes, demand and disruptions together.
+
+:func:`simulate` runs one replication of a scenario and returns a :class:`RunResult` with KPIs,
+daily time series and (on request) the event log of lots and shipments. Every run ends with a
+mass balance per product (see :mod:`supplytwin.sim.recorder`); a violation raises
+:class:`~supplytwin.errors.MassBalanceError`.
+
+Time is in days (floats) from day 0 = ``simulation.start_date``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+
+import pandas as pd
+import simpy
+
+from supplytwin.model import LaneRow, Scenario, SiteKind
+from supplytwin.model.enums import TemperatureClass
+from supplytwin.sim import demand as demand_mod
+from supplytwin.sim.disruptions import DisruptionState
+from supplytwin.sim.inventory import Order, Request, Stockpoint
+from supplytwin.sim.lots import Lot, Parcel
+from supplytwin.sim.production import Plant
+from supplytwin.sim.recorder import Recorder
+from supplytwin.sim.transport import Lane, Shipment
+from supplytwin.stochastic import RandomStreams
+
+
+class Model:
+    """One replication's dynamic state. Built fresh for every run; never shared."""
+
+    def __init__(self, scenario: Scenario, seed: int, replication: int = 0,
+                 log_events: bool = False):
+        self.scenario = scenario
+        self.net = scenario.network
+        sim = scenario.simulation
+        self.env = simpy.Environment()
+        self.streams = RandomStreams(seed, replication)
+        self.recorder = Recorder(sim.warmup_days, log_events)
+        start = sim.start_date
+        self.day0_weekday = start.weekday()
+        self.day0_of_year = float(start.timetuple().tm_yday - 1)
+        self.dis = DisruptionState(self.env, self.net, self.streams, self._log_disruption)
+        for site_id, gate in self.dis.site_gate.items():
+            gate.on_open.append(self._site_reopened(site_id))
+        self.max_surge = self._max_surge()
+        self._order_ids = itertools.count(1)
+        self.orders: list[Order] = []
+        self.quarantine: dict[int, tuple[str, list[Parcel]]] = {}
+        self._quarantine_ids = itertools.count(1)
+        self.docks: dict[int, Shipment] = {}
+        self.storage_used: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
+        self.storage_peak: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
+
+        open_sites = {s for s, row in self.net.sites.items() if row.is_open}
+        self.lanes: dict[str, Lane] = {
+            lid: Lane(self, row) for lid, row in self.net.lanes.items()
+            if row.origin_id in open_sites and row.destination_id in open_sites
+        }
+        self.stockpoints: dict[tuple[str, str], Stockpoint] = {}
+        for (site, product), pol in self.net.policies.items():
+            if site not in open_sites:
+                continue
+            pol_lanes = [l for l in pol.sources if l == "make" or l in self.lanes]
+            if not pol_lanes:
+                continue
+            if tuple(pol_lanes) != pol.sources:
+                pol = pol.model_copy(update={"sources": tuple(pol_lanes)})
+            self.stockpoints[(site, product)] = Stockpoint(
+                self, site, product, pol, self.net.products[product].shelf_life_days
+            )
+        self.plants: dict[str, Plant] = {
+            site: Plant(self, site) for site in {s for (s, _p) in self.net.production}
+            if site in open_sites
+        }
+        self.demand_lanes: dict[tuple[str, str], list[LaneRow]] = {}
+        for key, d in self.net.demand.items():
+            lanes = [l for l in self.net.demand_sources(d)
+                     if l.lane_id in self.lanes and (l.origin_id, d.product_id) in self.stockpoints]
+            self.demand_lanes[key] = lanes
+            for l in lanes:
+                self.stockpoints[(l.origin_id, d.product_id)].serves_customers = True
+        self._due_days = {
+            key: (d.due_days if d.due_days is not None else
+                  (lanes[0].transit_time_days.mean + 1.0 if lanes else 1.0))
+            for key, d in self.net.demand.items() if (lanes := self.demand_lanes[key])
+        }
+        self._load_initial_stock()
+        for sp in self.stockpoints.values():
+            if sp.policy.policy.value in ("R_S", "days_of_supply"):
+                self.env.process(sp.periodic_review())
+        demand_mod.start_demand(self)
+        self.env.process(self._daily())
+        for sp in self.stockpoints.values():
+            sp.review()
+
+    # ---- set-up -----------------------------------------------------------------------------
+    def _max_surge(self) -> dict[tuple[str, str], float]:
+        """Largest demand multiplier each stream can see (product of all surges on it)."""
+        out: dict[tuple[str, str], float] = {}
+        for key in self.net.demand:
+            f = 1.0
+            for d in self.net.disruptions:
+                if d.kind.value != "demand_surge" or d.magnitude <= 1.0:
+                    continue
+                if d.customer_id not in (None, key[0]) or d.product_id not in (None, key[1]):
+                    continue
+                f *= d.magnitude
+            out[key] = f
+        return out
+
+    def _load_initial_stock(self) -> None:
+        led = self.recorder.ledger
+        for row in self.net.initial_stock:
+            sp = self.stockpoints.get((row.site_id, row.product_id))
+            if sp is None:
+                continue  # closed site: its stock is outside the scenario
+            shelf = self.net.products[row.product_id].shelf_life_days
+            lot = Lot(row.lot_id, row.product_id, row.site_id, -row.age_days, shelf - row.age_days)
+            led.initial[row.product_id] += row.quantity_units
+            sp.add_parcels([Parcel(lot, row.quantity_units)])
+
+    # ---- hooks used by the parts ------------------------------------------------------------
+    def season_factor(self, t: float) -> float:
+        cc = self.scenario.cold_chain
+        doy = (self.day0_of_year + t) % 365.0
+        return demand_mod.seasonal_factor(doy, cc.seasonal_amplitude, cc.seasonal_peak_day)
+
+    def pick_lane(self, lanes: list[LaneRow]) -> LaneRow:
+        """First lane whose origin is up and which is open; else the primary."""
+        for l in lanes:
+            if self.dis.site_up(l.origin_id) and self.dis.lane_open(l.lane_id):
+                return l
+        return lanes[0]
+
+    def storage_change(self, site_id: str, product_id: str, delta: float) -> None:
+        key = (site_id, self.net.products[product_id].temperature_class)
+        used = self.storage_used[key] + delta
+        self.storage_used[key] = used
+        if used > self.storage_peak[key]:
+            self.storage_peak[key] = used
+            cap = self.net.sites[site_id].storage_capacity_units(key[1])
+            if cap is not None and used > cap + 1e-9 and delta > 0:
+                self.recorder.storage_overflow_units += min(delta, used - cap)
+
+    def storage_free(self, site_id: str, product_id: str) -> float:
+        tclass = self.net.products[product_id].temperature_class
+        cap = self.net.sites[site_id].storage_capacity_units(tclass)
+        if cap is None:
+            return float("inf")
+        return cap - self.storage_used[(site_id, tclass)]
+
+    def customer_order(self, d, quantity: float) -> None:
+        key = (d.customer_id, d.product_id)
+        lanes = self.demand_lanes.get(key)
+        if not lanes:
+            return
+        now = self.env.now
+        order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
+                      now + self._due_days[key], self.recorder.counts(now))
+        self.orders.append(order)
+        lane = self.pick_lane(lanes)
+        sp = self.stockpoints[(lane.origin_id, d.product_id)]
+        frac = d.min_remaining_shelf_life_frac
+        if frac is None:
+            frac = self.net.products[d.product_id].min_remaining_shelf_life_frac
+        ship = self.lanes[lane.lane_id].shipper(None, order)
+        backorder = demand_mod.backorders(d)
+        served = sp.request(Request(quantity, ship, frac, order), backorder=backorder)
+        order.filled_immediately_units = served
+        if order.counts:
+            t = self.recorder.tally[d.product_id]
+            t.demand_units += quantity
+            t.orders += 1
+            t.filled_immediately_units += served
+            t.orders_filled_immediately += served >= quantity - 1e-9
+            if backorder:
+                t.backordered_units += quantity - served
+
+    def record_lost(self, order: Order, quantity: float) -> None:
+        if order.counts:
+            self.recorder.tally[order.product_id].lost_units += quantity
+            self.recorder.costs.penalty += quantity * self.scenario.costs.lost_sale_penalty_usd_per_unit
+
+    def consume(self, parcels: list[Parcel], site_id: str) -> None:
+        led = self.recorder.ledger
+        for p in parcels:
+            led.consumed[p.lot.product_id] += p.quantity_units
+            self.recorder.event(self.env.now, "consume", lot_id=p.lot.lot_id,
+                                product_id=p.lot.product_id, site_id=site_id,
+                                quantity_units=p.quantity_units)
+
+    def write_off(self, parcels: Iterable[Parcel], reason: str, site_id: str) -> None:
+        rec = self.recorder
+        now = self.env.now
+        for p in parcels:
+            pid = p.lot.product_id
+            q = p.quantity_units
+            if reason == "expired":
+                rec.ledger.expired[pid] += q
+                if rec.counts(now):
+                    rec.tally[pid].expired_units += q
+            elif reason == "excursion":
+                rec.ledger.excursion_destroyed[pid] += q
+                if rec.counts(now):
+                    rec.tally[pid].excursion_loss_units += q
+            else:  # pragma: no cover - guarded by callers
+                raise ValueError(reason)
+            if rec.counts(now):
+                value = self.net.products[pid].unit_value_usd
+                rec.costs.waste += q * (value + self.scenario.costs.disposal_usd_per_unit)
+            rec.event(now, reason, lot_id=p.lot.lot_id, product_id=pid, site_id=site_id,
+                      quantity_units=q)
+
+    def record_batch(self, site_id, product_id, row, output, lot) -> None:
+        rec = self.recorder
+        rec.ledger.produced[product_id] += output
+        if rec.counts(self.env.now):
+            rec.costs.production += row.cost_per_batch_usd + row.cost_per_unit_usd * output
+            rec.tally[product_id].produced_units += output
+        rec.event(self.env.now, "produce", lot_id=lot.lot_id, product_id=product_id,
+                  site_id=site_id, quantity_units=output, inputs=";".join(lot.inputs))
+
+    def record_rejection(self, site_id, product_id, output, lot, failed: bool) -> None:
+        rec = self.recorder
+        rec.ledger.rejected[product_id] += output
+        now = self.env.now
+        if rec.counts(now):
+            if failed:
+                rec.tally[product_id].qc_rejected_batches += 1
+            rec.costs.waste += output * (self.net.products[product_id].unit_value_usd
+                                         + self.scenario.costs.disposal_usd_per_unit)
+        rec.event(now, "reject", lot_id=lot.lot_id, product_id=product_id, site_id=site_id,
+                  quantity_units=output)
+
+    def record_release(self, site_id, product_id, output, lot) -> None:
+        rec = self.recorder
+        if rec.counts(self.env.now):
+            rec.tally[product_id].batches_released += 1
+        rec.event(self.env.now, "release", lot_id=lot.lot_id, product_id=product_id,
+                  site_id=site_id, quantity_units=output)
+
+    def record_departure(self, lane: LaneRow, load: list[Shipment], excursion: bool) -> None:
+        rec = self.recorder
+        now = self.env.now
+        units = sum(s.units for s in load)
+        if rec.counts(now):
+            rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
+            rec.co2_kg_by_mode[lane.mode.value] += lane.co2_kg_per_unit * units
+            rec.shipments_by_mode[lane.mode.value] += 1
+            rec.units_by_lane[lane.lane_id] += units
+            if excursion:
+                rec.excursions_by_lane[lane.lane_id] += 1
+                for s in load:
+                    rec.tally[s.product_id].excursions += 1
+        if rec.log_events:
+            for s in load:
+                for p in s.parcels:
+                    rec.event(now, "ship", lot_id=p.lot.lot_id, product_id=p.lot.product_id,
+                              lane_id=lane.lane_id, site_id=lane.origin_id,
+                              to_site_id=lane.destination_id, quantity_units=p.quantity_units,
+                              order_id=s.order.order_id if s.order else None)
+
+    # ---- arrivals ---------------------------------------------------------------------------
+    def arrive(self, lane: LaneRow, sh: Shipment, excursion_hours: float) -> None:
+        """Goods reach the destination: to QA quarantine after an excursion, else to the dock."""
+        if excursion_hours > 0:
+            for p in sh.parcels:
+                p.excursion_hours += excursion_hours
+            qid = next(self._quarantine_ids)
+            self.quarantine[qid] = (lane.destination_id, sh.parcels)
+            self.env.process(self._qa_disposition(qid, lane, sh))
+            return
+        self.docks[id(sh)] = sh
+        self.env.process(self._receive(lane, sh))
+
+    def _qa_disposition(self, qid: int, lane: LaneRow, sh: Shipment):
+        site = lane.destination_id
+        rng = self.streams.get("qa.disposition", site)
+        yield self.env.timeout(self.scenario.cold_chain.qa_disposition_days.sample(rng))
+        while not self.dis.site_up(site):
+            yield self.dis.site_gate[site].wait_open()
+        del self.quarantine[qid]
+        budget = self.net.products[sh.product_id].excursion_budget_hours
+        ok = [p for p in sh.parcels if p.excursion_hours <= budget + 1e-9]
+        bad = [p for p in sh.parcels if p.excursion_hours > budget + 1e-9]
+        if bad:
+            self.write_off(bad, "excursion", site)
+            lost = sum(p.quantity_units for p in bad)
+            if sh.destination is not None:
+                sh.destination.on_order_units -= lost
+                sh.destination.review()
+            elif sh.order is not None:
+                self._replace(lane, sh, lost)
+        if ok:
+            sh.parcels = ok
+            self.docks[id(sh)] = sh
+            yield from self._receive(lane, sh)
+
+    def _replace(self, lane: LaneRow, sh: Shipment, quantity: float) -> None:
+        """Goods destroyed on the way to a customer are re-sent from the same stock point."""
+        order = sh.order
+        sp = self.stockpoints.get((lane.origin_id, order.product_id))
+        if sp is None:
+            order.lost_units += quantity
+            return
+        d = self.net.demand[(order.customer_id, order.product_id)]
+        frac = d.min_remaining_shelf_life_frac
+        if frac is None:
+            frac = self.net.products[order.product_id].min_remaining_shelf_life_frac
+        sp.request(Request(quantity, self.lanes[lane.lane_id].shipper(None, order), frac, order),
+                   backorder=True)
+
+    def _receive(self, lane: LaneRow, sh: Shipment):
+        """Unload at the dock (registered in ``docks`` by the caller) once the site is up and,
+        for stock points, once the temperature class has room; what does not fit waits and is
+        recorded."""
+        site = lane.destination_id
+        dest = sh.destination
+        while not self.dis.site_up(site):
+            yield self.dis.site_gate[site].wait_open()
+        if dest is not None:
+            refused = False
+            while self.storage_free(site, sh.product_id) < sh.units - 1e-9:
+                if not refused:
+                    refused = True
+                    self.recorder.storage_refused_units += sh.units
+                yield self.env.timeout(1.0)
+        del self.docks[id(sh)]
+        if dest is not None:
+            dest.on_order_units -= sh.units
+            dest.receive(sh.parcels)
+            return
+        order = sh.order  # customer delivery
+        q = sh.units
+        self.recorder.ledger.delivered[order.product_id] += q
+        order.deliver(q, self.env.now)
+        if order.counts:
+            self.recorder.tally[order.product_id].delivered_units += q
+        if self.recorder.log_events:
+            for p in sh.parcels:
+                self.recorder.event(self.env.now, "deliver", lot_id=p.lot.lot_id,
+                                    product_id=p.lot.product_id, site_id=site,
+                                    customer_id=order.customer_id, order_id=order.order_id,
+                                    quantity_units=p.quantity_units)
+
+    # ---- daily bookkeeping ------------------------------------------------------------------
+    def _daily(self):
+        env = self.env
+        rec = self.recorder
+        horizon = self.scenario.simulation.horizon_days
+        while True:
+            yield env.timeout(1.0)
+            for sp in self.stockpoints.values():
+                sp.expire()
+            if env.now > horizon + 1e-9:
+                return
+            for key, sp in self.stockpoints.items():
+                rec.daily.append((env.now, key[0], key[1], sp.stock.units, sp.on_order_units,
+                                  sp.backlog_units))
+
+    def _site_reopened(self, site_id: str) -> Callable[[], None]:
+        def reopen() -> None:
+            for (s, _p), sp in self.stockpoints.items():
+                if s == site_id:
+                    sp.serve_backlog()
+        return reopen
+
+    def _log_disruption(self, kind: str, d, on: bool) -> None:
+        self.recorder.event(self.env.now, "disruption_start" if on else "disruption_end",
+                            disruption_id=d.disruption_id, kind=kind)
+
+
+def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 0,
+             horizon_days: float | None = None, log_events: bool = False,
+             progress: Callable[[float], None] | None = None):
+    """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
+    from supplytwin.sim.kpis import compute_kpis
+    from supplytwin.sim.mass_balance import check_mass_balance
+    from supplytwin.sim.result import RunResult
+
+    if horizon_days is not None:
+        scenario = replace(scenario, simulation=scenario.simulation.model_copy(
+            update={"horizon_days": float(horizon_days)}))
+    seed = scenario.simulation.seed if seed is None else int(seed)
+    started = time.time()
+    model = Model(scenario, seed, replication, log_events)
+    horizon = scenario.simulation.horizon_days
+    if progress is None:
+        model.env.run(until=horizon)
+    else:
+        step = max(1.0, horizon / 50)
+        t = 0.0
+        while t < horizon:
+            t = min(horizon, t + step)
+            model.env.run(until=t)
+            progress(t / horizon)
+    balance = check_mass_balance(model)
+    kpis, by_product = compute_kpis(model)
+    rec = model.recorder
+    timeseries = pd.DataFrame(rec.daily, columns=["time_days", "site_id", "product_id",
+                                                  "on_hand_units", "on_order_units",
+                                                  "backlog_units"])
+    return RunResult(
+        scenario_name=scenario.name,
+        seed=seed,
+        replication=replication,
+        kpis=kpis,
+        kpis_by_product=by_product,
+        timeseries=timeseries,
+        mass_balance=balance,
+        events=pd.DataFrame(rec.events),
+        wall_seconds=time.time() - started,
+        events_processed=_events_processed(model.env),
+    )
+
+
+def _events_processed(env: simpy.Environment) -> int:
+    """Events SimPy scheduled in the run (its event-id counter, read without advancing it)."""
+    text = repr(getattr(env, "_eid", "count(0)"))  # "count(12345)"
+    return int(text[text.index("(") + 1:text.index(")")])
+

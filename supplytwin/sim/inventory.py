@@ -1,0 +1,260 @@
+"""Stock points: the lots of one product at one site, their backlog and their policy.
+
+A :class:`Stockpoint` serves three kinds of request, all picked first-expiry-first-out:
+
+* customer orders (with the customer's minimum remaining shelf life at shipment), shipped on
+  the lane that serves the customer, backordered or lost when stock is short;
+* replenishment orders from downstream stock points, shipped on the lane that links them and
+  always backordered;
+* consumption by production at the same site (bill of materials), waited for in full.
+
+The policy acts on the inventory position: on hand + on order (in production, in transit, or
+backordered upstream) − backorders owed. Continuous-review policies ((s,S), (r,Q), base stock)
+review after every change of the position; periodic ones ((R,S), days of supply) every R days.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from supplytwin.model import LaneRow, PolicyKind, PolicyRow, SourcingRule
+from supplytwin.sim.lots import LotStock, Parcel
+from supplytwin.sim.recorder import Level
+
+if TYPE_CHECKING:
+    from supplytwin.sim.engine import Model
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """A customer order and what became of it."""
+
+    order_id: int
+    customer_id: str
+    product_id: str
+    quantity_units: float
+    placed_day: float
+    due_day: float
+    counts: bool  # placed after the warm-up
+    filled_immediately_units: float = 0.0
+    lost_units: float = 0.0
+    delivered_units: float = 0.0
+    completed_day: float | None = None
+
+    def deliver(self, quantity_units: float, t: float) -> None:
+        self.delivered_units += quantity_units
+        if self.delivered_units + self.lost_units >= self.quantity_units - 1e-9:
+            self.completed_day = t
+
+
+@dataclass(slots=True, eq=False)
+class Request:
+    """Demand on a stock point still to be served."""
+
+    quantity_units: float
+    #: called with each picked list of parcels
+    fulfil: Callable[[list[Parcel]], None]
+    #: customer orders need this fraction of shelf life left at shipment; None for internal
+    min_shelf_life_frac: float | None = None
+    order: Order | None = None
+    is_consumption: bool = False
+
+
+@dataclass(eq=False)
+class Stockpoint:
+    model: Model
+    site_id: str
+    product_id: str
+    policy: PolicyRow
+    shelf_life_days: float
+    stock: LotStock = field(default_factory=LotStock)
+    backlog: deque[Request] = field(default_factory=deque)
+    backlog_units: float = 0.0
+    on_order_units: float = 0.0
+    customer_backlog: Level | None = None
+    on_hand: Level | None = None
+    serves_customers: bool = False
+    # cycle service level: replenishment cycles and whether each saw a stockout
+    cycles: int = 0
+    cycles_with_stockout: int = 0
+    _stockout_this_cycle: bool = False
+    _rr: int = 0  # round-robin counter for split sourcing
+
+    def __post_init__(self) -> None:
+        w = self.model.recorder.warmup
+        self.customer_backlog = Level(w)
+        self.on_hand = Level(w)
+        self.lanes = [self.model.net.lanes[l] for l in self.policy.sources if l != "make"]
+
+    # ---- position ---------------------------------------------------------------------------
+    @property
+    def position(self) -> float:
+        return self.stock.units + self.on_order_units - self.backlog_units
+
+    def _min_expiry(self, req: Request) -> float:
+        now = self.model.env.now
+        if req.min_shelf_life_frac is None:
+            return now
+        return now + req.min_shelf_life_frac * self.shelf_life_days
+
+    # ---- stock movements --------------------------------------------------------------------
+    def _take(self, quantity: float, min_expiry: float) -> list[Parcel]:
+        parcels = self.stock.pick(quantity, min_expiry)
+        if parcels:
+            self._stock_changed(-sum(p.quantity_units for p in parcels))
+        return parcels
+
+    def _stock_changed(self, delta: float) -> None:
+        m = self.model
+        self.on_hand.set(m.env.now, self.stock.units)
+        m.storage_change(self.site_id, self.product_id, delta)
+
+    def add_parcels(self, parcels: list[Parcel]) -> None:
+        """Put released parcels on hand (no backlog service or review)."""
+        for p in parcels:
+            self.stock.add(p)
+        self._stock_changed(sum(p.quantity_units for p in parcels))
+
+    def receive(self, parcels: list[Parcel]) -> None:
+        """Goods arrive (released from QC or from transit): stock them, serve backlog, review."""
+        now = self.model.env.now
+        fresh = [p for p in parcels if p.lot.expiry_day > now]
+        expired = [p for p in parcels if p.lot.expiry_day <= now]
+        if expired:
+            self.model.write_off(expired, "expired", self.site_id)
+        if fresh:
+            self.add_parcels(fresh)
+        self.serve_backlog()
+        self.review()
+
+    def expire(self) -> None:
+        gone = self.stock.remove_expired(self.model.env.now)
+        if gone:
+            self._stock_changed(-sum(p.quantity_units for p in gone))
+            self.model.write_off(gone, "expired", self.site_id)
+            self.review()
+
+    # ---- demand -----------------------------------------------------------------------------
+    def request(self, req: Request, backorder: bool = True) -> float:
+        """Serve what can be served now; backorder the rest (or lose it). Returns units served."""
+        served = 0.0
+        if self.model.dis.site_up(self.site_id) and not (self.backlog and backorder):
+            parcels = self._take(req.quantity_units, self._min_expiry(req))
+            if parcels:
+                served = sum(p.quantity_units for p in parcels)
+                req.quantity_units -= served
+                req.fulfil(parcels)
+        if req.quantity_units > 1e-9:
+            self._stockout_this_cycle = self._stockout_this_cycle or req.order is not None
+            if backorder:
+                self.backlog.append(req)
+                self._backlog_add(req, req.quantity_units)
+            elif req.order is not None:
+                req.order.lost_units += req.quantity_units
+                self.model.record_lost(req.order, req.quantity_units)
+        self.review()
+        return served
+
+    def _backlog_add(self, req: Request, delta: float) -> None:
+        self.backlog_units += delta
+        if req.order is not None:
+            self.customer_backlog.add(self.model.env.now, delta)
+
+    def serve_backlog(self) -> None:
+        if not self.backlog or not self.model.dis.site_up(self.site_id) or self.stock.units <= 0:
+            return
+        remaining: deque[Request] = deque()
+        while self.backlog:
+            req = self.backlog.popleft()
+            if self.stock.units > 1e-9:
+                parcels = self._take(req.quantity_units, self._min_expiry(req))
+                if parcels:
+                    q = sum(p.quantity_units for p in parcels)
+                    req.quantity_units -= q
+                    self._backlog_add(req, -q)
+                    req.fulfil(parcels)
+            if req.quantity_units > 1e-9:
+                remaining.append(req)
+        self.backlog = remaining
+        if abs(self.backlog_units) < 1e-9:
+            self.backlog_units = 0.0
+
+    # ---- policy -----------------------------------------------------------------------------
+    def review(self) -> None:
+        kind = self.policy.policy
+        if kind in (PolicyKind.PERIODIC_R_S, PolicyKind.DAYS_OF_SUPPLY):
+            return
+        ip = self.position
+        pol = self.policy
+        qty = 0.0
+        if kind == PolicyKind.S_S:
+            if ip <= pol.reorder_point_units:
+                qty = pol.order_up_to_units - ip
+        elif kind == PolicyKind.R_Q:
+            if ip <= pol.reorder_point_units:
+                n = math.floor((pol.reorder_point_units - ip) / pol.order_quantity_units) + 1
+                qty = n * pol.order_quantity_units
+        elif kind == PolicyKind.BASE_STOCK:
+            if ip < pol.order_up_to_units - 1e-9:
+                qty = pol.order_up_to_units - ip
+        if qty > 1e-9:
+            self.place_order(qty)
+
+    def periodic_review(self):
+        """SimPy process for (R,S) and days-of-supply: review every R days."""
+        env = self.model.env
+        pol = self.policy
+        while True:
+            if pol.policy == PolicyKind.PERIODIC_R_S:
+                target = pol.order_up_to_units
+            else:
+                rate = self.model.net.mean_daily_demand.get((self.site_id, self.product_id), 0.0)
+                target = pol.days_of_supply_target * rate
+            ip = self.position
+            if target - ip > 1e-9:
+                self.place_order(target - ip)
+            else:
+                self._close_cycle()
+            yield env.timeout(pol.review_period_days)
+
+    def _close_cycle(self) -> None:
+        if self.model.recorder.counts(self.model.env.now):
+            self.cycles += 1
+            self.cycles_with_stockout += self._stockout_this_cycle
+        self._stockout_this_cycle = False
+
+    def place_order(self, quantity: float) -> None:
+        self._close_cycle()
+        quantity = math.ceil(quantity - 1e-9)
+        if self.policy.is_make:
+            plant = self.model.plants[self.site_id]
+            batch = self.model.net.batch_units((self.site_id, self.product_id))
+            n = max(1, math.ceil(quantity / batch - 1e-9))
+            self.on_order_units += n * batch
+            plant.start_batches(self.product_id, n, batch, self)
+            return
+        for lane, q in self._split(quantity):
+            if q <= 0:
+                continue
+            self.on_order_units += q
+            upstream = self.model.stockpoints[(lane.origin_id, self.product_id)]
+            ship = self.model.lanes[lane.lane_id].shipper(self, None)
+            upstream.request(Request(q, ship))
+
+    def _split(self, quantity: float) -> list[tuple[LaneRow, float]]:
+        lanes = self.lanes
+        if self.policy.sourcing_rule == SourcingRule.SPLIT and len(lanes) > 1:
+            shares = self.policy.split_shares
+            total = sum(shares)
+            out, left = [], quantity
+            for lane, share in zip(lanes[:-1], shares[:-1], strict=True):
+                q = math.floor(quantity * share / total)
+                out.append((lane, q))
+                left -= q
+            out.append((lanes[-1], left))
+            return out
+        return [(self.model.pick_lane(lanes), quantity)]

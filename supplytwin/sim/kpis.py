@@ -1,0 +1,168 @@
+"""KPIs of one replication, computed after the warm-up. Definitions: ``docs/kpis.md``.
+
+Every KPI is a plain float in a flat dict (so replications stack into a tidy table) with its
+unit in its name; :data:`KPI_DOCS` holds the one-line definition of each, from which
+``docs/kpis.md`` is generated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from supplytwin.model import Mode, TemperatureClass
+
+if TYPE_CHECKING:
+    from supplytwin.sim.engine import Model
+
+#: name -> (unit, definition). Order is the order of the KPI table.
+KPI_DOCS: dict[str, tuple[str, str]] = {
+    "fill_rate": ("fraction", "Units shipped from stock at the moment the customer ordered / units ordered (Type 2 service)."),
+    "order_fill_rate": ("fraction", "Orders shipped complete from stock at the moment they were placed / orders."),
+    "otif": ("fraction", "Orders due by the end of the horizon that were delivered in full (nothing lost) by their due day (order day + due_days) / those orders."),
+    "cycle_service_level": ("fraction", "Replenishment cycles (between two orders of a customer-facing stock point) without any customer order short / cycles (Type 1 service)."),
+    "backordered_units": ("units", "Units of customer orders not shipped at once and put on backorder."),
+    "lost_units": ("units", "Units of customer demand lost (unmet_demand = lost, or replacement impossible)."),
+    "stockout_days": ("site-product-days", "Days on which a customer-facing stock point ended the day at or below kpis.stockout_threshold_units, summed over stock points."),
+    "patients_affected": ("patients", "Units not shipped at once (backordered or lost) x the product's patients_per_unit."),
+    "avg_on_hand_units": ("units", "Time-average of released stock on hand over all stock points."),
+    "days_of_supply": ("days", "Time-average stock at customer-facing stock points / mean daily customer demand."),
+    "expired_units": ("units", "Units written off at expiry (on hand or on arrival)."),
+    "excursion_loss_units": ("units", "Units destroyed by QA after temperature excursions exhausted their stability budget."),
+    "excursions": ("shipments", "Shipments that suffered a temperature excursion."),
+    "qc_rejected_batches": ("batches", "Batches rejected at QC release."),
+    "qc_wait_days_mean": ("days", "Mean wait of a batch for the QC lab before testing starts."),
+    "cost_production_usd": ("USD", "Batch and per-unit production cost of batches finished after the warm-up."),
+    "cost_transport_usd": ("USD", "Per-unit and per-shipment freight cost of departures after the warm-up."),
+    "cost_holding_usd": ("USD", "Time-integral of on-hand stock value x costs.holding_rate_per_year."),
+    "cost_waste_usd": ("USD", "Value + disposal cost of units expired, destroyed after excursions or rejected."),
+    "cost_penalty_usd": ("USD", "Backorder unit-days x backorder penalty + lost units x lost-sale penalty."),
+    "cost_total_usd": ("USD", "Sum of the five cost categories."),
+    **{f"co2_kg_{m.value}": ("kg CO2e", f"Emissions of {m.value} shipments (units x co2_kg_per_unit).") for m in Mode},
+    "co2_kg_total": ("kg CO2e", "Emissions of all shipments."),
+    "cold_storage_utilisation": ("fraction", "Mean over sites and cold classes (2-8 C, frozen, ultra-cold) with a finite capacity of end-of-day stock / capacity."),
+    "cold_storage_peak_utilisation": ("fraction", "Highest stock / capacity reached in any cold class at any site."),
+    "storage_refused_units": ("units", "Units that arrived to a full storage class and waited at the dock (never dropped)."),
+    "demand_units": ("units", "Customer demand after the warm-up."),
+    "delivered_units": ("units", "Units delivered to customers after the warm-up."),
+}
+
+COLD = (TemperatureClass.REFRIGERATED, TemperatureClass.FROZEN, TemperatureClass.ULTRA_COLD)
+
+
+def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
+    sc = model.scenario
+    rec = model.recorder
+    horizon = sc.simulation.horizon_days
+    warm = sc.simulation.warmup_days
+    window = max(horizon - warm, 1e-9)
+    net = model.net
+    tallies = rec.tally
+    k: dict[str, float] = {}
+
+    demand = sum(t.demand_units for t in tallies.values())
+    filled = sum(t.filled_immediately_units for t in tallies.values())
+    orders = sum(t.orders for t in tallies.values())
+    k["fill_rate"] = filled / demand if demand else float("nan")
+    k["order_fill_rate"] = (sum(t.orders_filled_immediately for t in tallies.values()) / orders
+                            if orders else float("nan"))
+    due = [o for o in model.orders if o.counts and o.due_day <= horizon]
+    on_time = sum(1 for o in due if o.lost_units == 0 and o.completed_day is not None
+                  and o.completed_day <= o.due_day + 1e-9)
+    k["otif"] = on_time / len(due) if due else float("nan")
+    facing = [sp for sp in model.stockpoints.values() if sp.serves_customers]
+    cycles = sum(sp.cycles for sp in facing)
+    k["cycle_service_level"] = (1 - sum(sp.cycles_with_stockout for sp in facing) / cycles
+                                if cycles else float("nan"))
+    k["backordered_units"] = sum(t.backordered_units for t in tallies.values())
+    k["lost_units"] = sum(t.lost_units for t in tallies.values())
+
+    daily = pd.DataFrame(rec.daily, columns=["time_days", "site_id", "product_id",
+                                             "on_hand_units", "on_order_units", "backlog_units"])
+    measured = daily[daily["time_days"] > warm]
+    facing_keys = {(sp.site_id, sp.product_id) for sp in facing}
+    thr = sc.kpis.stockout_threshold_units
+    if len(measured):
+        is_facing = [(s, p) in facing_keys for s, p in zip(measured["site_id"], measured["product_id"], strict=True)]
+        k["stockout_days"] = float(((measured["on_hand_units"] <= thr) & np.array(is_facing, dtype=bool)).sum())
+    else:
+        k["stockout_days"] = 0.0
+    k["patients_affected"] = sum(
+        (t.demand_units - t.filled_immediately_units) * net.products[p].patients_per_unit
+        for p, t in tallies.items()
+    )
+    for sp in model.stockpoints.values():
+        sp.on_hand.close(horizon)
+        sp.customer_backlog.close(horizon)
+    k["avg_on_hand_units"] = sum(sp.on_hand.area for sp in model.stockpoints.values()) / window
+    facing_on_hand = sum(sp.on_hand.area for sp in facing) / window
+    daily_demand = demand / window
+    k["days_of_supply"] = facing_on_hand / daily_demand if daily_demand else float("nan")
+    k["expired_units"] = sum(t.expired_units for t in tallies.values())
+    k["excursion_loss_units"] = sum(t.excursion_loss_units for t in tallies.values())
+    k["excursions"] = float(sum(t.excursions for t in tallies.values()))
+    k["qc_rejected_batches"] = float(sum(t.qc_rejected_batches for t in tallies.values()))
+    k["qc_wait_days_mean"] = float(np.mean(rec.qc_waits_days)) if rec.qc_waits_days else 0.0
+
+    costs = rec.costs
+    holding = sum(sp.on_hand.area * net.products[sp.product_id].unit_value_usd
+                  for sp in model.stockpoints.values()) * sc.costs.holding_rate_per_year / 365.0
+    backorder_penalty = (sum(sp.customer_backlog.area for sp in model.stockpoints.values())
+                         * sc.costs.backorder_penalty_usd_per_unit_day)
+    k["cost_production_usd"] = costs.production
+    k["cost_transport_usd"] = costs.transport
+    k["cost_holding_usd"] = holding
+    k["cost_waste_usd"] = costs.waste
+    k["cost_penalty_usd"] = costs.penalty + backorder_penalty
+    k["cost_total_usd"] = (k["cost_production_usd"] + k["cost_transport_usd"] + holding
+                           + k["cost_waste_usd"] + k["cost_penalty_usd"])
+    for m in Mode:
+        k[f"co2_kg_{m.value}"] = rec.co2_kg_by_mode.get(m.value, 0.0)
+    k["co2_kg_total"] = sum(rec.co2_kg_by_mode.values())
+
+    k["cold_storage_utilisation"], k["cold_storage_peak_utilisation"] = _cold_storage(model, measured)
+    k["storage_refused_units"] = rec.storage_refused_units
+    k["demand_units"] = demand
+    k["delivered_units"] = sum(t.delivered_units for t in tallies.values())
+
+    by_product = pd.DataFrame([
+        {
+            "product_id": p,
+            "demand_units": t.demand_units,
+            "fill_rate": t.filled_immediately_units / t.demand_units if t.demand_units else float("nan"),
+            "backordered_units": t.backordered_units,
+            "lost_units": t.lost_units,
+            "patients_affected": (t.demand_units - t.filled_immediately_units) * net.products[p].patients_per_unit,
+            "expired_units": t.expired_units,
+            "excursion_loss_units": t.excursion_loss_units,
+            "qc_rejected_batches": t.qc_rejected_batches,
+            "produced_units": t.produced_units,
+        }
+        for p, t in sorted(tallies.items())
+    ])
+    return {name: float(k[name]) for name in KPI_DOCS}, by_product
+
+
+def _cold_storage(model: Model, measured: pd.DataFrame) -> tuple[float, float]:
+    net = model.net
+    caps: dict[tuple[str, TemperatureClass], float] = {}
+    for sid, site in net.sites.items():
+        for tc in COLD:
+            c = site.storage_capacity_units(tc)
+            if c:
+                caps[(sid, tc)] = c
+    if not caps:
+        return float("nan"), float("nan")
+    used: dict[tuple[str, TemperatureClass], list[float]] = defaultdict(list)
+    if len(measured):
+        tclass = measured["product_id"].map(lambda p: net.products[p].temperature_class)
+        grouped = measured.assign(tclass=tclass).groupby(["site_id", "tclass", "time_days"])["on_hand_units"].sum()
+        for (sid, tc, _t), v in grouped.items():
+            if (sid, tc) in caps:
+                used[(sid, tc)].append(v)
+    means = [np.mean(used[key]) / cap if used[key] else 0.0 for key, cap in caps.items()]
+    peaks = [model.storage_peak.get(key, 0.0) / cap for key, cap in caps.items()]
+    return float(np.mean(means)), float(max(peaks))

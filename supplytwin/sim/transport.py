@@ -1,0 +1,199 @@
+"""Transport lanes and the cold chain in transit.
+
+A :class:`Lane` keeps a queue of shipments waiting at its origin. Shipments leave on the lane's
+departure schedule (a weekly sailing waits for its day; ``on_demand`` lanes leave at once), each
+departure taking at most the lane's capacity (cut by capacity-loss disruptions; the rest waits
+for the next departure), and not while the lane is closed or its origin site is down. All goods
+on one departure share one transit-time draw (stretched by delay disruptions) and one
+cold-chain outcome.
+
+Excursions: over a transit of T days the hazard is ``h(t) = base x season x spike`` per day,
+multiplied by ``overdue_hazard_multiplier`` for the part of the trip beyond the packaging's
+qualified hours. P(excursion) = 1 - exp(-h x exposure). An excursion adds a sampled number of
+hours to every parcel's stability budget use and sends the goods to quarantine at receipt for a
+QA disposition time; QA then releases the parcels whose cumulative excursion hours stay within
+the product's budget and destroys the others.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from supplytwin.model import LaneRow
+from supplytwin.model.enums import PASSIVE_PACKAGING
+from supplytwin.model.schedule import parse_schedule
+from supplytwin.sim.lots import Parcel
+
+if TYPE_CHECKING:
+    from supplytwin.sim.engine import Model
+    from supplytwin.sim.inventory import Order, Stockpoint
+
+
+@dataclass(slots=True, eq=False)
+class Shipment:
+    parcels: list[Parcel]
+    #: receiving stock point (replenishment) or None for a customer delivery
+    destination: Stockpoint | None
+    order: Order | None
+    product_id: str
+    picked_day: float = 0.0
+
+    @property
+    def units(self) -> float:
+        return sum(p.quantity_units for p in self.parcels)
+
+
+@dataclass(eq=False)
+class Departure:
+    shipments: list[Shipment]
+    departed_day: float
+    transit_days: float
+    excursion_hours: float  # 0 when no excursion
+
+
+@dataclass(eq=False)
+class Lane:
+    model: Model
+    row: LaneRow
+    queue: deque[Shipment] = field(default_factory=deque)
+    in_flight: set[Departure] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        env = self.model.env
+        self.schedule = parse_schedule(self.row.departure_schedule)
+        self.on_demand = self.schedule.period_days == 0
+        self._wake = env.event()
+        self._rng_transit = self.model.streams.get("lane.transit", self.row.lane_id)
+        self._rng_exc = self.model.streams.get("lane.excursion", self.row.lane_id)
+        tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
+        self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
+        self.queued_units = 0.0
+        if not self.on_demand:
+            env.process(self._run())
+
+    # ---- loading ----------------------------------------------------------------------------
+    def shipper(self, destination: Stockpoint | None, order: Order | None
+                ) -> Callable[[list[Parcel]], None]:
+        """A callback that puts picked parcels on this lane towards ``destination``/``order``."""
+        product_id = destination.product_id if destination is not None else order.product_id
+
+        def ship(parcels: list[Parcel]) -> None:
+            self.enqueue(Shipment(parcels, destination, order, product_id, self.model.env.now))
+
+        return ship
+
+    def enqueue(self, shipment: Shipment) -> None:
+        self.queue.append(shipment)
+        self.queued_units += shipment.units
+        if self.on_demand:
+            self.model.env.process(self._depart_now(shipment))
+        elif not self._wake.triggered:
+            self._wake.succeed()
+
+    def _can_depart(self) -> bool:
+        dis = self.model.dis
+        return dis.lane_open(self.row.lane_id) and dis.site_up(self.row.origin_id)
+
+    def _depart_now(self, shipment: Shipment):
+        dis = self.model.dis
+        while not self._can_depart():
+            yield dis.lane_gate[self.row.lane_id].wait_open() if not dis.lane_open(self.row.lane_id) \
+                else dis.site_gate[self.row.origin_id].wait_open()
+        self.queue.remove(shipment)
+        self.queued_units -= shipment.units
+        self._dispatch([shipment])
+
+    def _run(self):
+        env = self.model.env
+        dis = self.model.dis
+        day0 = self.model.day0_weekday
+        cap = self.row.capacity_units_per_departure
+        last_departure = -math.inf
+        while True:
+            if not self.queue:
+                self._wake = env.event()
+                yield self._wake
+            # one departure per scheduled slot: what did not fit waits for the next slot
+            dep = self.schedule.next_departure(max(env.now, last_departure + 1e-6), day0)
+            if dep > env.now:
+                yield env.timeout(dep - env.now)
+            if not self._can_depart():
+                gate = dis.lane_gate[self.row.lane_id] if not dis.lane_open(self.row.lane_id) \
+                    else dis.site_gate[self.row.origin_id]
+                yield gate.wait_open()
+                continue  # wait for the next scheduled departure after reopening
+            last_departure = env.now
+            limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self.row.lane_id)
+            load: list[Shipment] = []
+            while self.queue and limit > 1e-9:
+                sh = self.queue[0]
+                if sh.units <= limit + 1e-9:
+                    self.queue.popleft()
+                    load.append(sh)
+                    limit -= sh.units
+                else:
+                    part = _split_shipment(sh, math.floor(limit))
+                    if part is None:
+                        break
+                    load.append(part)
+                    limit = 0.0
+            if load:
+                self.queued_units -= sum(s.units for s in load)
+                self._dispatch(load)
+
+    # ---- travel -----------------------------------------------------------------------------
+    def _dispatch(self, load: list[Shipment]) -> None:
+        m = self.model
+        now = m.env.now
+        transit = self.row.transit_time_days.sample(self._rng_transit) * m.dis.lane_delay_factor(
+            self.row.lane_id
+        )
+        hours = self._excursion(now, transit)
+        dep = Departure(load, now, transit, hours)
+        self.in_flight.add(dep)
+        m.record_departure(self.row, load, hours > 0)
+        m.env.process(self._travel(dep))
+
+    def _excursion(self, now: float, transit_days: float) -> float:
+        cc = self.model.scenario.cold_chain
+        h = self.row.excursion_hazard_per_day
+        if h <= 0:
+            return 0.0
+        h *= self.model.season_factor(now) * self.model.dis.excursion_factor(self.row.lane_id)
+        within = min(transit_days, self.qualified_days)
+        over = transit_days - within
+        exposure = within + cc.overdue_hazard_multiplier * over
+        # one uniform draw per departure keeps the stream aligned across scenarios (CRN)
+        u = self._rng_exc.random()
+        hours = cc.excursion_duration_hours.sample(self._rng_exc)
+        if u < 1.0 - math.exp(-h * exposure):
+            return max(hours, 1e-6)
+        return 0.0
+
+    def _travel(self, dep: Departure):
+        m = self.model
+        yield m.env.timeout(dep.transit_days)
+        self.in_flight.discard(dep)
+        for sh in dep.shipments:
+            m.arrive(self.row, sh, dep.excursion_hours)
+
+
+def _split_shipment(sh: Shipment, units: float) -> Shipment | None:
+    """Take ``units`` (whole units) off the front of ``sh`` as a new shipment."""
+    if units <= 0:
+        return None
+    taken: list[Parcel] = []
+    need = units
+    while need > 1e-9 and sh.parcels:
+        p = sh.parcels[0]
+        if p.quantity_units <= need + 1e-9:
+            taken.append(sh.parcels.pop(0))
+            need -= p.quantity_units
+        else:
+            taken.append(p.split(need))
+            need = 0.0
+    return Shipment(taken, sh.destination, sh.order, sh.product_id, sh.picked_day)
