@@ -373,14 +373,14 @@ class Model:
 
     def _log_disruption(self, kind: str, d, on: bool) -> None:
         self.recorder.event(self.env.now, "disruption_start" if on else "disruption_end",
-                            disruption_id=d.disruption_id, kind=kind)
+                            disruption_id=d.disruption_id, disruption_kind=kind)
 
 
 def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 0,
              horizon_days: float | None = None, log_events: bool = False,
              progress: Callable[[float], None] | None = None):
     """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
-    from supplytwin.sim.kpis import compute_kpis
+    from supplytwin.sim.kpis import compute_kpis, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
 
@@ -414,6 +414,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         kpis_by_product=by_product,
         timeseries=timeseries,
         mass_balance=balance,
+        service_by_customer=service_by_customer(model),
         events=pd.DataFrame(rec.events),
         wall_seconds=time.time() - started,
         events_processed=_events_processed(model.env),

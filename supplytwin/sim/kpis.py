@@ -146,6 +146,28 @@ def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
     return {name: float(k[name]) for name in KPI_DOCS}, by_product
 
 
+def service_by_customer(model: Model) -> pd.DataFrame:
+    """Fill rate and OTIF per customer and product, from the orders placed after the warm-up."""
+    horizon = model.scenario.simulation.horizon_days
+    rows = [(o.customer_id, o.product_id, o.quantity_units, o.filled_immediately_units,
+             o.lost_units, o.due_day <= horizon,
+             o.due_day <= horizon and o.lost_units == 0 and o.completed_day is not None
+             and o.completed_day <= o.due_day + 1e-9)
+            for o in model.orders if o.counts]
+    df = pd.DataFrame(rows, columns=["customer_id", "product_id", "demand_units",
+                                     "filled_immediately_units", "lost_units", "due", "otif"])
+    if df.empty:
+        return pd.DataFrame(columns=["customer_id", "product_id", "orders", "demand_units",
+                                     "filled_immediately_units", "lost_units", "fill_rate", "otif"])
+    g = df.groupby(["customer_id", "product_id"], as_index=False).agg(
+        orders=("demand_units", "size"), demand_units=("demand_units", "sum"),
+        filled_immediately_units=("filled_immediately_units", "sum"),
+        lost_units=("lost_units", "sum"), due=("due", "sum"), on_time=("otif", "sum"))
+    g["fill_rate"] = g["filled_immediately_units"] / g["demand_units"]
+    g["otif"] = g["on_time"] / g["due"].where(g["due"] > 0)
+    return g.drop(columns=["due", "on_time"])
+
+
 def _cold_storage(model: Model, measured: pd.DataFrame) -> tuple[float, float]:
     net = model.net
     caps: dict[tuple[str, TemperatureClass], float] = {}

@@ -24,6 +24,8 @@ class RunResult:
     timeseries: pd.DataFrame
     #: per-product mass balance (every column in units; imbalance_units is ~0 by check)
     mass_balance: pd.DataFrame
+    #: fill rate and OTIF per customer and product
+    service_by_customer: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: event log (empty unless simulate(..., log_events=True))
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     wall_seconds: float = 0.0

@@ -19,7 +19,7 @@ import pytest
 
 from supplytwin.sim import simulate
 
-from .netbuild import single_stage, write_table
+from tests.support.netbuild import single_stage, write_table
 
 pytestmark = pytest.mark.validation
 

@@ -21,8 +21,8 @@ from supplytwin.analytic import (
 from supplytwin.sim.engine import Model
 from supplytwin.sim.mass_balance import check_mass_balance
 
-from .netbuild import single_stage
-from .stats import batch_means_ci
+from tests.support.netbuild import single_stage
+from tests.support.stats import batch_means_ci
 
 pytestmark = pytest.mark.validation
 

@@ -14,8 +14,8 @@ from supplytwin.analytic import mmc_mean_wait
 from supplytwin.sim.engine import Model
 from supplytwin.sim.mass_balance import check_mass_balance
 
-from .netbuild import write_table
-from .stats import batch_means_ci
+from tests.support.netbuild import write_table
+from tests.support.stats import batch_means_ci
 
 pytestmark = pytest.mark.validation
 

@@ -1,0 +1,1 @@
+"""Human-readable outputs: KPI reference documentation (and, later, HTML reports)."""
