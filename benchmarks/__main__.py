@@ -1,0 +1,22 @@
+"""``python -m benchmarks``: every benchmark, printed as a table of measured figures and ratios.
+
+This machine has 2 cores and is noisy: each figure is the best of several repeats, and ratios
+compare figures measured in the same run, never figures from different days.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import sim_speed
+
+
+def main() -> None:
+    sections = [sim_speed.run]
+    for section in sections:
+        section()
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

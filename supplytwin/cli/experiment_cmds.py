@@ -1,0 +1,299 @@
+"""``supplytwin compare``, ``supplytwin sweep`` and ``supplytwin runs``; the replicated mode of
+``supplytwin run`` lives in :mod:`run_cmds` and shares :func:`run_request` with these."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from supplytwin.cli import app
+from supplytwin.cli.common import SetOption, make_console, user_errors
+from supplytwin.errors import SupplytwinError
+from supplytwin.sim.kpis import KPI_DOCS
+
+runs_app = typer.Typer(help="The run registry: list, show and diff recorded runs.",
+                       no_args_is_help=True)
+app.add_typer(runs_app, name="runs")
+
+#: KPIs shown in terminal tables unless --kpi asks for others (JSON has them all)
+HEADLINE = ["fill_rate", "order_fill_rate", "otif", "cycle_service_level", "backordered_units",
+            "lost_units", "patients_affected", "expired_units", "excursion_loss_units",
+            "cost_total_usd", "co2_kg_total"]
+
+RunsDir = Annotated[Path | None, typer.Option(
+    "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")]
+Workers = Annotated[int | None, typer.Option(
+    "--workers", "-w", min=1, help="Worker processes (default: all cores; 1 = in-process).")]
+Dask = Annotated[str | None, typer.Option(
+    "--dask", help="Run on a Dask cluster: scheduler ADDRESS (tcp://host:8786) or 'local'.")]
+
+
+def fmt(value: float | None, unit: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if unit == "fraction":
+        return f"{100 * value:.2f} %"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:,.3g}"
+
+
+def parse_precision(text: str | None) -> tuple[str, float] | None:
+    if not text:
+        return None
+    kpi, sep, hw = text.partition("=")
+    try:
+        value = float(hw)
+    except ValueError:
+        value = -1.0
+    if not sep or kpi not in KPI_DOCS or not value > 0:
+        raise SupplytwinError(f"--precision {text!r}: write KPI=HALF_WIDTH with a known KPI, "
+                              "e.g. fill_rate=0.005")
+    return kpi, value
+
+
+def run_request(req, runs_dir: Path | None, *, resume_id: str | None = None):
+    """Run a recorded experiment with a progress bar on stderr; return the outcome."""
+    from supplytwin.experiment import recorded
+    from supplytwin.store.registry import Registry
+
+    reg = Registry(runs_dir)
+    err = make_console(stderr=True)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("replications"), TimeElapsedColumn(), console=err,
+                  transient=False, disable=not err.is_terminal) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label)
+
+        if resume_id:
+            outcome = recorded.resume(resume_id, reg, progress)
+        else:
+            outcome = recorded.start(req, reg, progress)
+    if outcome.interrupted:
+        n = sum(r.n for r in outcome.results)
+        err.print(f"interrupted after {n} replication(s); they are kept. Resume with: "
+                  f"supplytwin run --resume {outcome.run_id}")
+        raise typer.Exit(130)
+    return outcome
+
+
+def summary_table(result, title: str, kpis: list[str]) -> Table:
+    summary = result.summary()
+    t = Table(title=title)
+    for c in ("KPI", "mean", "sd", "95 % CI", "n", "unit"):
+        t.add_column(c, justify="left" if c in ("KPI", "unit") else "right")
+    for k in kpis:
+        e, unit = summary[k], KPI_DOCS[k][0]
+        t.add_row(k, fmt(e.mean, unit), fmt(e.sd, unit),
+                  f"[{fmt(e.ci95[0], unit)}, {fmt(e.ci95[1], unit)}]", str(e.n),
+                  "" if unit == "fraction" else unit)
+    return t
+
+
+def difference_table(diff, whatif: str, kpis: list[str]) -> Table:
+    d = diff[(diff["whatif"] == whatif) & diff["kpi"].isin(kpis)].set_index("kpi")
+    t = Table(title=f"{whatif} minus base (paired over common random numbers; * = significant)")
+    for c in ("KPI", "base", "what-if", "difference", "paired 95 % CI", ""):
+        t.add_column(c, justify="left" if c == "KPI" else "right")
+    for k in kpis:
+        r, unit = d.loc[k], KPI_DOCS[k][0]
+        t.add_row(k, fmt(r["base_mean"], unit), fmt(r["whatif_mean"], unit),
+                  fmt(r["difference"], unit),
+                  f"[{fmt(r['ci95_low'], unit)}, {fmt(r['ci95_high'], unit)}]",
+                  "*" if r["significant"] else "")
+    return t
+
+
+def _kpis(selected: list[str] | None) -> list[str]:
+    for k in selected or []:
+        if k not in KPI_DOCS:
+            raise SupplytwinError(f"unknown KPI {k!r}; KPIs: {', '.join(KPI_DOCS)}")
+    return selected or HEADLINE
+
+
+@app.command()
+def compare(
+    base: Annotated[Path, typer.Argument(help="The baseline scenario.")],
+    whatifs: Annotated[list[Path], typer.Argument(help="One or more what-if scenarios.")],
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 10,
+    seed: Annotated[int | None, typer.Option(help="Root seed (default: the base's).")] = None,
+    workers: Workers = None,
+    dask: Dask = None,
+    kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
+    report: Annotated[bool, typer.Option(help="Write a self-contained HTML report.")] = False,
+    out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
+    runs_dir: RunsDir = None,
+    sets: SetOption = None,
+) -> None:
+    """Paired comparison of what-ifs against a base, replication by replication (CRN)."""
+    from supplytwin.experiment.recorded import Request
+
+    with user_errors():
+        shown = _kpis(kpi)
+        req = Request("compare", [str(base), *map(str, whatifs)], list(sets or []), reps, seed,
+                      workers, dask, report=report, out=str(out) if out else None)
+        outcome = run_request(req, runs_dir)
+        diff = outcome.differences
+        if as_json:
+            payload = {"run_id": outcome.run_id, "differences": {}}
+            for w, g in diff.groupby("whatif", sort=False):
+                payload["differences"][w] = {
+                    r.kpi: {"base": r.base_mean, "whatif": r.whatif_mean, "difference": r.difference,
+                            "ci95": [r.ci95_low, r.ci95_high], "significant": bool(r.significant),
+                            "n": int(r.n)} for r in g.itertuples()}
+            from supplytwin.store.results import _jsonable
+
+            typer.echo(json.dumps(_jsonable(payload), indent=2))
+            return
+        con = make_console()
+        for r in outcome.results[1:]:
+            con.print(difference_table(diff, r.scenario.name, shown))
+        con.print(f"run {outcome.run_id}: artefacts in {outcome.folder}")
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[Path, typer.Argument(help="Scenario to vary.")],
+    grid: Annotated[list[str], typer.Option(
+        "--grid", "-g", help="KEY=V1,V2,... over any --set key (repeatable; full factorial).")],
+    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per point.")] = 5,
+    kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
+    seed: Annotated[int | None, typer.Option(help="Root seed.")] = None,
+    workers: Workers = None,
+    dask: Dask = None,
+    out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    runs_dir: RunsDir = None,
+    sets: SetOption = None,
+) -> None:
+    """Full-factorial sweep over scenario keys: a tidy table and a plot with confidence bands."""
+    from supplytwin.experiment.recorded import Request, parse_grid
+
+    with user_errors():
+        if kpi not in KPI_DOCS:
+            raise SupplytwinError(f"unknown KPI {kpi!r}")
+        g = parse_grid(grid)
+        req = Request("sweep", [str(scenario)], list(sets or []), reps, seed, workers, dask,
+                      out=str(out) if out else None, grid=g, kpi=kpi)
+        outcome = run_request(req, runs_dir)
+        table = outcome.sweep[outcome.sweep["kpi"] == kpi]
+        if as_json:
+            typer.echo(table.to_json(orient="records", indent=2))
+            return
+        t = Table(title=f"sweep of {scenario.name}: {kpi} (mean and 95 % CI, {reps} reps per point)")
+        for f in g:
+            t.add_column(f.split(".")[-1])
+        for c in ("mean", "95 % CI"):
+            t.add_column(c, justify="right")
+        unit = KPI_DOCS[kpi][0]
+        for r in table.itertuples(index=False):
+            row = r._asdict()
+            t.add_row(*[str(row[f]) if f in row else str(getattr(r, f, "")) for f in g],
+                      fmt(row["mean"], unit), f"[{fmt(row['ci95_low'], unit)}, "
+                      f"{fmt(row['ci95_high'], unit)}]")
+        con = make_console()
+        con.print(t)
+        con.print(f"run {outcome.run_id}: table {outcome.folder}/sweep.parquet, plot "
+                  f"{outcome.folder}/sweep.html")
+
+
+# ---------------------------------------------------------------- registry ---------------------
+@runs_app.command("list")
+def runs_list(
+    kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep or optimize.")] = None,
+    search: Annotated[str | None, typer.Option(help="Substring of id, scenario name or file.")] = None,
+    limit: Annotated[int, typer.Option(min=1)] = 30,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Recorded runs, newest first."""
+    from supplytwin.store.registry import Registry
+
+    with user_errors():
+        recs = Registry(runs_dir).list(limit=limit, kind=kind, search=search)
+        t = Table(title=f"runs ({len(recs)})")
+        for c in ("id", "kind", "status", "created", "scenario", "reps", "fill rate"):
+            t.add_column(c)
+        for r in recs:
+            fr = ((r.kpi_summary or {}).get("kpis", {}).get("fill_rate") or {}).get("mean")
+            t.add_row(r.run_id, r.kind, r.shown_status, r.created_at, r.scenario_name or "",
+                      str(r.replications or ""), fmt(fr, "fraction") if fr is not None else "")
+        make_console().print(t)
+
+
+@runs_app.command("show")
+def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique part of it).")],
+              runs_dir: RunsDir = None) -> None:
+    """Lineage and KPI summary of one run."""
+    from supplytwin.store.registry import Registry
+
+    with user_errors():
+        r = Registry(runs_dir).get(run_id)
+        con = make_console()
+        t = Table(title=f"run {r.run_id}", show_header=False)
+        t.add_column("field")
+        t.add_column("value")
+        for f in ("kind", "shown_status", "created_at", "finished_at", "scenario_name",
+                  "scenario_file", "scenario_sha256", "version", "seed", "replications",
+                  "executor", "artefacts", "command"):
+            t.add_row(f.replace("shown_", ""), str(getattr(r, f)))
+        con.print(t)
+        if r.data_sha256:
+            h = Table(title="files (sha256)")
+            h.add_column("file")
+            h.add_column("sha256")
+            for f, v in r.data_sha256.items():
+                h.add_row(f, v)
+            con.print(h)
+        kp = (r.kpi_summary or {}).get("kpis", {})
+        if kp:
+            k = Table(title="KPIs (mean and 95 % CI)")
+            for c in ("KPI", "mean", "95 % CI", "n"):
+                k.add_column(c)
+            for name, e in kp.items():
+                unit = KPI_DOCS.get(name, ("",))[0]
+                lo, hi = (e.get("ci95") or [None, None])
+                k.add_row(name, fmt(e.get("mean"), unit), f"[{fmt(lo, unit)}, {fmt(hi, unit)}]",
+                          str(e.get("n")))
+            con.print(k)
+
+
+@runs_app.command("diff")
+def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
+              b: Annotated[str, typer.Argument(help="Second run id.")],
+              runs_dir: RunsDir = None) -> None:
+    """What differs between two runs: lineage (files, version, seed) and KPI means."""
+    from supplytwin.store.registry import Registry
+
+    with user_errors():
+        reg = Registry(runs_dir)
+        ra, rb = reg.get(a), reg.get(b)
+        con = make_console()
+        t = Table(title=f"{ra.run_id}  vs  {rb.run_id}")
+        for c in ("field", "first", "second"):
+            t.add_column(c)
+        for f in ("kind", "scenario_name", "scenario_file", "scenario_sha256", "version", "seed",
+                  "replications", "executor"):
+            va, vb = getattr(ra, f), getattr(rb, f)
+            if va != vb:
+                t.add_row(f, str(va), str(vb))
+        fa, fb = ra.data_sha256 or {}, rb.data_sha256 or {}
+        for f in sorted(set(fa) | set(fb)):
+            if fa.get(f) != fb.get(f):
+                t.add_row(f"file {f}", (fa.get(f) or "–")[:12], (fb.get(f) or "–")[:12])
+        ka = (ra.kpi_summary or {}).get("kpis", {})
+        kb = (rb.kpi_summary or {}).get("kpis", {})
+        for name in KPI_DOCS:
+            ma, mb = (ka.get(name) or {}).get("mean"), (kb.get(name) or {}).get("mean")
+            if ma != mb and (ma is not None or mb is not None):
+                unit = KPI_DOCS[name][0]
+                t.add_row(name, fmt(ma, unit), fmt(mb, unit))
+        con.print(t if t.row_count else "the two runs agree on lineage and KPIs")

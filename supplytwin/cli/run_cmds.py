@@ -1,0 +1,160 @@
+"""``supplytwin run``: simulate a scenario and show the KPIs a planner reads."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from supplytwin.cli import app
+from supplytwin.cli.common import SetOption, load, make_console, user_errors
+from supplytwin.errors import SupplytwinError
+from supplytwin.sim.kpis import KPI_DOCS
+
+
+def fmt_value(name: str, value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    unit = KPI_DOCS[name][0]
+    if unit == "fraction":
+        return f"{100 * value:.2f} %"
+    if unit == "USD":
+        return f"{value:,.0f}"
+    if abs(value) >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def kpi_table(kpis: dict[str, float], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    table.add_column("unit")
+    for name, (unit, _doc) in KPI_DOCS.items():
+        if name.startswith("co2_kg_") and name != "co2_kg_total" and not kpis.get(name):
+            continue  # modes the network does not use
+        table.add_row(name, fmt_value(name, kpis[name]), "" if unit == "fraction" else unit)
+    return table
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    horizon_days: Annotated[float | None, typer.Option(
+        "--horizon-days", help="Simulated days (default: the scenario's).", min=1)] = None,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=1, help="Replications: KPIs with mean, sd and 95 % CI.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        "--workers", "-w", min=1, help="Worker processes (default all cores; 1 = in-process).")] = None,
+    dask: Annotated[str | None, typer.Option(
+        "--dask", help="Run replications on a Dask cluster: ADDRESS or 'local'.")] = None,
+    precision: Annotated[str | None, typer.Option(
+        help="KPI=HALF_WIDTH: add replications until the 95 % CI is this narrow.")] = None,
+    max_reps: Annotated[int, typer.Option(help="Upper bound for --precision.", min=2)] = 200,
+    report: Annotated[bool, typer.Option(help="Write a self-contained HTML report.")] = False,
+    resume: Annotated[str | None, typer.Option(
+        help="Continue an interrupted run (its id) from the replications it finished.")] = None,
+    out: Annotated[Path | None, typer.Option(
+        help="Results folder (default: runs/ID).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON on stdout.")] = False,
+    events: Annotated[bool, typer.Option(
+        "--events", help="Keep the event log of lots and shipments (single run).")] = False,
+    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    runs_dir: Annotated[Path | None, typer.Option(
+        "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
+    sets: SetOption = None,
+) -> None:
+    """Simulate SCENARIO: one replication, or --reps N with confidence intervals."""
+    from supplytwin.cli.experiment_cmds import parse_precision, run_request, summary_table
+    from supplytwin.store.results import _jsonable
+
+    with user_errors():
+        if resume is None and scenario is None:
+            raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
+        if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
+            raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
+                                  str(out))
+        if resume is not None or reps is not None or precision is not None:
+            if horizon_days is not None:
+                sets = [*(sets or []), f"simulation.horizon_days={horizon_days}"]
+            from supplytwin.experiment.recorded import Request
+
+            req = None
+            if resume is None:
+                req = Request("run", [str(scenario)], list(sets or []), reps or 10, seed,
+                              workers, dask, parse_precision(precision), max_reps, report,
+                              str(out) if out else None)
+            outcome = run_request(req, runs_dir, resume_id=resume)
+            result = outcome.results[0]
+            if as_json:
+                payload = {"run_id": outcome.run_id, "scenario": result.scenario.name,
+                           "seed": result.seed, "replications": result.n,
+                           "kpis": {k: e.as_dict() for k, e in result.summary().items()}}
+                typer.echo(json.dumps(_jsonable(payload), indent=2))
+                return
+            con = make_console()
+            sc = result.scenario
+            con.print(summary_table(result, f"{sc.name}: {result.n} replications, seed "
+                                    f"{result.seed}, warm-up {sc.simulation.warmup_days:g} of "
+                                    f"{sc.simulation.horizon_days:g} days", list(KPI_DOCS)))
+            if result.precision is not None:
+                k, h, ok = result.precision
+                con.print(f"precision: {k} half width {'<=' if ok else '>'} {h} after "
+                          f"{result.n} replications" + ("" if ok else " (max reached)"))
+            con.print(f"run {outcome.run_id}: artefacts in {outcome.folder}"
+                      + (f", report {outcome.folder}/report.html" if report else ""))
+            return
+        _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir,
+                    sets)
+
+
+def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets):
+    import supplytwin
+    from supplytwin.sim import simulate
+    from supplytwin.store.registry import Registry
+    from supplytwin.store.results import _jsonable, write_run_folder
+
+    sc = load(scenario, sets)
+    reg = Registry(runs_dir)
+    run_id = reg.start("run", scenario_name=sc.name, scenario_file=str(scenario),
+                       scenario_sha256=sc.file_hashes.get(Path(scenario).name),
+                       data_sha256=sc.file_hashes, version=supplytwin.__version__,
+                       seed=seed if seed is not None else sc.simulation.seed, replications=1,
+                       executor="in-process", artefacts=str(out or reg.runs_dir / "pending"),
+                       command="supplytwin run", params={"sets": list(sets or [])})
+    folder = out or reg.runs_dir / run_id
+    err = make_console(stderr=True)
+    started = datetime.now(timezone.utc)
+    if err.is_terminal and not as_json:
+        with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task(sc.name, total=1.0)
+            result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
+                              progress=lambda f: bar.update(task, completed=f))
+    else:
+        result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)
+    ended = datetime.now(timezone.utc)
+    write_run_folder(folder, sc, result, started, ended, overwrite=True)
+    reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in
+                                             _jsonable(result.kpis).items()}},
+               replications=1, artefacts=str(folder))
+    if as_json:
+        payload = {"run_id": run_id, "scenario": sc.name, "seed": result.seed, "kpis": result.kpis}
+        typer.echo(json.dumps(_jsonable(payload), indent=2))
+        return
+    con = make_console()
+    title = (f"{sc.name}: seed {result.seed}, {result.kpis['demand_units']:,.0f} units "
+             f"demanded after {sc.simulation.warmup_days:g} warm-up days "
+             f"({result.wall_seconds:.1f} s)")
+    con.print(kpi_table(result.kpis, title))
+    con.print("mass balance: ok (every product: initial + produced = delivered + consumed "
+              "+ stocks + written off)")
+    con.print(f"run {run_id}: results in {folder}")

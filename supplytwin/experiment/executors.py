@@ -1,0 +1,138 @@
+"""Where replications run: in this process, in local worker processes, or on a Dask cluster.
+
+Each executor maps :func:`run_replication` over replication indices and yields results as they
+finish (in any order). The seed of replication *i* depends only on the root seed and *i*, never
+on the executor or the order of completion, so every executor gives identical numbers.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from supplytwin.model import Scenario
+
+
+@dataclass
+class ReplicationOutput:
+    """What a worker sends back: everything but the event log."""
+
+    replication: int
+    seed: int
+    kpis: dict[str, float]
+    kpis_by_product: Any
+    timeseries: Any
+    service_by_customer: Any
+    wall_seconds: float
+    events_processed: int
+
+
+def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
+    from supplytwin.sim import simulate
+
+    r = simulate(scenario, seed=seed, replication=replication)
+    return ReplicationOutput(replication, seed, r.kpis, r.kpis_by_product, r.timeseries,
+                             r.service_by_customer, r.wall_seconds, r.events_processed)
+
+
+class Executor:
+    name = "executor"
+
+    def map(self, scenario: Scenario, seed: int, reps: Sequence[int]
+            ) -> Iterator[ReplicationOutput]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class InProcess(Executor):
+    name = "in-process"
+
+    def map(self, scenario, seed, reps):
+        for i in reps:
+            yield run_replication(scenario, seed, i)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C is handled by the parent, which keeps the finished replications; workers must not
+    # die half-way through printing their own KeyboardInterrupt tracebacks
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+class LocalProcesses(Executor):
+    """A pool of local worker processes (all cores by default)."""
+
+    def __init__(self, workers: int | None = None):
+        self.workers = workers or os.cpu_count() or 1
+        self.name = f"local-processes({self.workers})"
+        self._pool: ProcessPoolExecutor | None = None
+
+    def map(self, scenario, seed, reps):
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+        pending: set[Future] = {self._pool.submit(run_replication, scenario, seed, i) for i in reps}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+
+class DaskExecutor(Executor):
+    """Replications as tasks on a Dask distributed cluster (``--dask ADDRESS`` or ``local``)."""
+
+    def __init__(self, address: str = "local", workers: int | None = None):
+        try:
+            from dask.distributed import Client, LocalCluster
+        except ImportError as exc:  # pragma: no cover - depends on the optional extra
+            from supplytwin.errors import SupplytwinError
+
+            raise SupplytwinError(
+                "Dask is not installed: pip install 'supplytwin[distributed]'") from exc
+        self._cluster = None
+        if address == "local":
+            self._cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1,
+                                         threads_per_worker=1, processes=True,
+                                         dashboard_address=None)
+            self._client = Client(self._cluster)
+        else:
+            self._client = Client(address)
+        self.name = f"dask({address})"
+
+    def map(self, scenario, seed, reps):
+        from dask.distributed import as_completed
+
+        sc = self._client.scatter(scenario, broadcast=True)
+        futures = [self._client.submit(run_replication, sc, seed, i, pure=False) for i in reps]
+        try:
+            for f in as_completed(futures):
+                yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def close(self) -> None:
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def make_executor(workers: int | None = None, dask: str | None = None) -> Executor:
+    if dask:
+        return DaskExecutor(dask, workers)
+    if workers == 1:
+        return InProcess()
+    return LocalProcesses(workers)

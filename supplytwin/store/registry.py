@@ -1,0 +1,214 @@
+"""The run registry: every run, comparison and sweep, findable later, in an embedded SQLite file.
+
+``RUNS_DIR/registry.sqlite`` has one row per run with its lineage (scenario name, file, sha256
+of the scenario and of every data file, package version, seed, replications, executor), a KPI
+summary and the path of its artefacts. A run is registered as ``running`` before it starts and
+switched to ``complete`` in one transaction after its artefacts folder has been renamed into
+place, so the registry never points at a half-written folder. A run killed half-way stays
+``running`` with the pid that owned it; readers report it as ``interrupted`` once that process
+is gone, and ``supplytwin run --resume ID`` continues it from the replications it finished.
+
+RUNS_DIR is ``./runs`` unless ``--runs-dir`` or the ``SUPPLYTWIN_RUNS_DIR`` environment
+variable says otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from supplytwin.errors import SupplytwinError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id          TEXT PRIMARY KEY,
+    kind            TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    created_at      TEXT NOT NULL,
+    finished_at     TEXT,
+    scenario_name   TEXT,
+    scenario_file   TEXT,
+    scenario_sha256 TEXT,
+    data_sha256     TEXT,
+    version         TEXT,
+    seed            INTEGER,
+    replications    INTEGER,
+    executor        TEXT,
+    kpi_summary     TEXT,
+    artefacts       TEXT,
+    pid             INTEGER,
+    host            TEXT,
+    command         TEXT,
+    params          TEXT
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+"""
+
+COLUMNS = ("run_id", "kind", "status", "created_at", "finished_at", "scenario_name",
+           "scenario_file", "scenario_sha256", "data_sha256", "version", "seed", "replications",
+           "executor", "kpi_summary", "artefacts", "pid", "host", "command", "params")
+JSON_COLUMNS = ("data_sha256", "kpi_summary", "params")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("SUPPLYTWIN_RUNS_DIR", "runs"))
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _alive(pid: int | None, host: str | None) -> bool:
+    if not pid or host != socket.gethostname():
+        return host != socket.gethostname() and pid is not None  # unknown elsewhere: trust it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    kind: str
+    status: str
+    created_at: str
+    finished_at: str | None
+    scenario_name: str | None
+    scenario_file: str | None
+    scenario_sha256: str | None
+    data_sha256: dict[str, str] | None
+    version: str | None
+    seed: int | None
+    replications: int | None
+    executor: str | None
+    kpi_summary: dict[str, Any] | None
+    artefacts: str | None
+    pid: int | None
+    host: str | None
+    command: str | None
+    params: dict[str, Any] | None
+
+    @property
+    def shown_status(self) -> str:
+        if self.status == "running" and not _alive(self.pid, self.host):
+            return "interrupted"
+        return self.status
+
+
+class Registry:
+    def __init__(self, runs_dir: Path | str | None = None):
+        self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.runs_dir / "registry.sqlite"
+        with self._connect() as con:
+            con.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            con.execute("PRAGMA journal_mode=WAL")
+            con.execute("PRAGMA synchronous=NORMAL")
+            yield con
+        finally:
+            con.close()
+
+    # ---- writing ----------------------------------------------------------------------------
+    def new_id(self, kind: str, name: str) -> str:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or kind
+        return f"{stamp}-{kind}-{safe}-{secrets.token_hex(2)}"
+
+    def start(self, kind: str, *, scenario_name: str, scenario_file: str | None,
+              scenario_sha256: str | None, data_sha256: dict[str, str], version: str,
+              seed: int | None, replications: int | None, executor: str | None,
+              artefacts: str, command: str, params: dict[str, Any] | None = None,
+              run_id: str | None = None) -> str:
+        run_id = run_id or self.new_id(kind, scenario_name)
+        row = {
+            "run_id": run_id, "kind": kind, "status": "running", "created_at": _now(),
+            "finished_at": None, "scenario_name": scenario_name, "scenario_file": scenario_file,
+            "scenario_sha256": scenario_sha256, "data_sha256": json.dumps(data_sha256),
+            "version": version, "seed": seed, "replications": replications,
+            "executor": executor, "kpi_summary": None, "artefacts": artefacts,
+            "pid": os.getpid(), "host": socket.gethostname(), "command": command,
+            "params": json.dumps(params or {}),
+        }
+        with self._connect() as con:
+            con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                        tuple(row.values()))
+        return run_id
+
+    def resume(self, run_id: str) -> None:
+        with self._connect() as con:
+            con.execute("UPDATE runs SET status='running', pid=?, host=? WHERE run_id=?",
+                        (os.getpid(), socket.gethostname(), run_id))
+
+    def finish(self, run_id: str, *, kpi_summary: dict[str, Any], replications: int | None,
+               status: str = "complete", artefacts: str | None = None) -> None:
+        with self._connect() as con:
+            con.execute(
+                "UPDATE runs SET status=?, finished_at=?, kpi_summary=?, replications=?, "
+                "artefacts=COALESCE(?, artefacts) WHERE run_id=?",
+                (status, _now(), json.dumps(kpi_summary, default=_json_default), replications,
+                 artefacts, run_id))
+
+    # ---- reading ----------------------------------------------------------------------------
+    def _record(self, row: tuple) -> RunRecord:
+        d = dict(zip(COLUMNS, row, strict=True))
+        for c in JSON_COLUMNS:
+            d[c] = json.loads(d[c]) if d[c] else None
+        return RunRecord(**d)
+
+    def list(self, limit: int = 50, kind: str | None = None, search: str | None = None
+             ) -> list[RunRecord]:
+        sql = f"SELECT {', '.join(COLUMNS)} FROM runs"
+        where, args = [], []
+        if kind:
+            where.append("kind = ?")
+            args.append(kind)
+        if search:
+            where.append("(run_id LIKE ? OR scenario_name LIKE ? OR scenario_file LIKE ?)")
+            args += [f"%{search}%"] * 3
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"
+        args.append(limit)
+        with self._connect() as con:
+            return [self._record(r) for r in con.execute(sql, args)]
+
+    def get(self, run_id: str) -> RunRecord:
+        with self._connect() as con:
+            rows = list(con.execute(f"SELECT {', '.join(COLUMNS)} FROM runs WHERE run_id = ?",
+                                    (run_id,)))
+            if not rows:
+                like = list(con.execute(f"SELECT {', '.join(COLUMNS)} FROM runs WHERE run_id "
+                                        "LIKE ? ORDER BY created_at DESC", (f"%{run_id}%",)))
+                if len(like) == 1:
+                    rows = like
+                elif len(like) > 1:
+                    raise SupplytwinError(f"run id {run_id!r} is ambiguous: "
+                                          + ", ".join(r[0] for r in like[:5]))
+        if not rows:
+            raise SupplytwinError(f"no run {run_id!r} in {self.path}")
+        return self._record(rows[0])
+
+
+def _json_default(x: Any) -> Any:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return str(x)
