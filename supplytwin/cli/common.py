@@ -22,7 +22,7 @@ import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 import yaml
@@ -31,6 +31,9 @@ from rich.console import Console
 from rich.text import Text
 
 from supplytwin.errors import Problem, ScenarioError, SupplytwinError
+
+if TYPE_CHECKING:
+    from supplytwin.model import Scenario
 
 #: exit code of every error caused by user input
 EXIT_USER_ERROR = 2
@@ -104,8 +107,7 @@ def print_problems(problems: Sequence[Problem], console: Console | None = None,
 
 def print_error(message: str, console: Console | None = None) -> None:
     console = console or make_console(stderr=True)
-    text = Text("error: ", style="bold red")
-    text.append(" ".join(message.split()))
+    text = Text.assemble(("error: ", "bold red"), " ".join(message.split()))
     console.print(text, soft_wrap=True)
 
 
@@ -114,7 +116,8 @@ def _check_sets(values: list[str] | None) -> list[str]:
     for v in values or []:
         key, sep, _ = v.partition("=")
         if not sep or not key.strip():
-            raise typer.BadParameter(f"{v!r}: write KEY.PATH=VALUE, e.g. simulation.horizon_days=90")
+            raise typer.BadParameter(
+                f"{v!r}: write KEY.PATH=VALUE, e.g. simulation.horizon_days=90")
         if any(not part.strip() for part in key.strip().split(".")):
             raise typer.BadParameter(f"{v!r}: KEY.PATH has an empty part between dots")
     return list(values or [])
@@ -136,7 +139,8 @@ def _debug() -> bool:
     return os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
-def check(path: str | Path, sets: Sequence[str] | None = None):  # -> (Scenario | None, problems)
+def check(path: str | Path, sets: Sequence[str] | None = None
+          ) -> tuple[Scenario | None, list[Problem]]:
     """Load a scenario; return ``(scenario, [])`` or ``(None, problems)``.
 
     An exception the loader should have turned into a problem (a loader bug, triggered by the
@@ -160,10 +164,10 @@ def check(path: str | Path, sets: Sequence[str] | None = None):  # -> (Scenario 
         return None, [Problem(str(path), reason=reason)]
 
 
-def load(path: str | Path, sets: Sequence[str] | None = None):  # -> Scenario
+def load(path: str | Path, sets: Sequence[str] | None = None) -> Scenario:
     """Load a scenario or raise :class:`ScenarioError` with every problem."""
     scenario, problems = check(path, sets)
-    if problems:
+    if problems or scenario is None:
         raise ScenarioError(problems)
     return scenario
 

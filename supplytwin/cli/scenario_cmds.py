@@ -72,7 +72,7 @@ def validate(
                 print_problems(problems, err)
             else:
                 assert scenario is not None
-                line = Text("ok: ", style="bold green")
+                line = Text.assemble(("ok: ", "bold green"))
                 line.append(f"{scenario.name} ({summary_counts(scenario.network)})")
                 line.append(f" {path}", style="dim")
                 out.print(line, soft_wrap=True)
@@ -113,12 +113,20 @@ def _num(x: float) -> str:
     return f"{x:,.1f}" if abs(x) < 100 else f"{x:,.0f}"
 
 
+def _days(x: float) -> str:
+    return f"{x:.1f}".removesuffix(".0")
+
+
+def _short(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
+
+
 def _site_label(net: Network, site_id: str, flows: dict[str, list[tuple[str, float]]]) -> Text:
     site = net.sites[site_id]
-    text = Text(site_id, style="bold")
+    text = Text.assemble((site_id, "bold"))
     text.append(f" {site.kind.value}", style="cyan")
     if site.name:
-        text.append(f" \u00b7 {site.name}", style="dim")
+        text.append(f" \u00b7 {_short(site.name)}", style="dim")
     if not site.is_open:
         text.append(" (closed)", style="red")
     made = sorted(p for (s, p) in net.production if s == site_id)
@@ -132,7 +140,7 @@ def _site_label(net: Network, site_id: str, flows: dict[str, list[tuple[str, flo
 
 def _lane_text(lane: LaneRow) -> str:
     return (f"{lane.lane_id} {lane.mode.value}/{lane.packaging.value} "
-            f"{lane.transit_time_days.mean:g} d")
+            f"{_days(lane.transit_time_days.mean)} d")
 
 
 def network_tree(net: Network, title: str) -> Tree:
@@ -159,7 +167,7 @@ def network_tree(net: Network, title: str) -> Tree:
             if net.sites[dest].kind == SiteKind.CUSTOMER:
                 customers.append(lane)
                 continue
-            label = Text(f"\u2192 {_lane_text(lane)} \u2192 ", style="dim")
+            label = Text.assemble((f"\u2192 {_lane_text(lane)} \u2192 ", "dim"))
             if dest in shown:
                 label.append(dest, style="bold")
                 label.append(" (see above)", style="dim")
@@ -172,10 +180,10 @@ def network_tree(net: Network, title: str) -> Tree:
             modes = Counter(l.mode.value for l in customers)
             ids = sorted({l.destination_id for l in customers})
             shown.update(ids)
-            text = Text(f"\u2192 {_plural(len(ids), 'customer')} over "
-                        f"{_plural(len(customers), 'lane')} (", style="dim")
-            text.append(", ".join(f"{m} \u00d7{n}" for m, n in sorted(modes.items())), style="dim")
-            text.append(")", style="dim")
+            by_mode = ", ".join(f"{m} \u00d7{n}" for m, n in sorted(modes.items()))
+            summary = (f"\u2192 {_plural(len(ids), 'customer')} over "
+                       f"{_plural(len(customers), 'lane')} ({by_mode})")
+            text = Text.assemble((summary, "dim"))
             if len(ids) <= 6:
                 text.append(": " + ", ".join(ids))
             demand = sum(net.demand_mean_rate(d) for d in net.demand.values()
@@ -202,6 +210,7 @@ def _table(title: str, *columns: str) -> Table:
         numeric = c.endswith("#")
         table.add_column(c.removesuffix("#"), justify="right" if numeric else "left")
     return table
+
 
 
 def render_show(scenario: Scenario) -> list:
@@ -231,14 +240,16 @@ def render_show(scenario: Scenario) -> list:
     made_at: dict[str, list[str]] = defaultdict(list)
     for (s, p) in sorted(net.production):
         made_at[p].append(s)
-    products = _table("Products", "product", "name", "temperature class", "shelf life (d)#",
-                      "made at", "demand streams#", "mean demand (units/d)#")
+    products = _table("Products (mean demand in units/day)", "product", "temperature",
+                      "shelf life d#", "made at", "streams#", "demand/d#", "name")
+    products.columns[0].no_wrap = True
     for pid, p in net.products.items():
         products.add_row(
-            pid, p.name, p.temperature_class.value,
+            pid, p.temperature_class.value,
             f"{p.shelf_life_days:g}", ", ".join(made_at[pid]) or "-",
             str(streams[pid]) if streams[pid] else "-",
             _num(per_product[pid]) if streams[pid] else "-",
+            _short(p.name, 32),
         )
 
     modes = _table("Lanes by mode", "mode", "lanes#", "packagings", "mean transit (d)#")
@@ -251,7 +262,8 @@ def render_show(scenario: Scenario) -> list:
             packs = Counter(l.packaging.value for l in lanes)
             mean = sum(l.transit_time_days.mean for l in lanes) / len(lanes)
             modes.add_row(mode.value, str(len(lanes)),
-                          ", ".join(f"{k} \u00d7{v}" for k, v in sorted(packs.items())), f"{mean:.1f}")
+                          ", ".join(f"{k} \u00d7{v}" for k, v in sorted(packs.items())),
+                          _days(mean))
 
     out: list = [head, info, sites, products, modes]
     if net.disruptions:

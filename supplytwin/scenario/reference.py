@@ -47,8 +47,8 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
     "poisson": ("poisson(mean=4)", "integer counts with mean 4"),
     "empirical": (
         "empirical(transit_days.csv)",
-        "resampled from the first numeric column of a CSV file (relative to the table or "
-        "scenario that names it)",
+        ("resampled from the first numeric column of a CSV file (relative to the table or "
+         "scenario that names it)"),
     ),
 }
 
@@ -56,7 +56,8 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
 _SCHEDULE_EXAMPLES: tuple[tuple[str, str], ...] = (
     ("daily", "a departure at the start of every day"),
     ("every:3", "a departure every 3 days (day 0, 3, 6, ...)"),
-    ("weekly:mon,thu", "departures on Mondays and Thursdays (weekdays follow simulation.start_date)"),
+    ("weekly:mon,thu",
+     "departures on Mondays and Thursdays (weekdays follow simulation.start_date)"),
     ("on_demand", "each shipment leaves as soon as it is picked"),
 )
 
@@ -357,8 +358,8 @@ def render_scenario_format() -> str:
     out: list[str] = [
         "# Scenario format",
         "",
-        "<!-- Generated from the schema in supplytwin/model and supplytwin/scenario/document.py "
-        f"by `{REGENERATE}`. Do not edit by hand. -->",
+        ("<!-- Generated from the schema in supplytwin/model and supplytwin/scenario/document.py "
+         f"by `{REGENERATE}`. Do not edit by hand. -->"),
         "",
         _INTRO.replace("{row_ids}", row_ids).replace("{distributions}", dists)
         .replace("{schedules}", schedules).rstrip(),
@@ -382,9 +383,9 @@ def render_scenario_format() -> str:
         "",
         "### `disruptions`",
         "",
-        "A list; each item has the columns of the [disruptions table](#table-disruptions), e.g. "
-        "`{disruption_id: maria, kind: site_outage, site_id: FF-PR, start_day: 120, "
-        "duration_days: 42}`.",
+        ("A list; each item has the columns of the [disruptions table](#table-disruptions), e.g. "
+         "`{disruption_id: maria, kind: site_outage, site_id: FF-PR, start_day: 120, "
+         "duration_days: 42}`."),
         "",
         "### `edits`",
         "",
@@ -397,8 +398,8 @@ def render_scenario_format() -> str:
             "",
             f"### Table `{name}`",
             "",
-            f"`{name}.csv` ({'required' if required else 'optional'} table; row id "
-            f"`{row_id_text(model)}`). {' '.join(model.doc.split())}",
+            (f"`{name}.csv` ({'required' if required else 'optional'} table; row id "
+             f"`{row_id_text(model)}`). {' '.join(model.doc.split())}"),
             "",
             *_column_table(field_docs(model)),
         ]
@@ -408,8 +409,8 @@ def render_scenario_format() -> str:
         "",
         "## Cold-chain compatibility",
         "",
-        "A lane can carry a product only if its packaging holds the product's temperature class "
-        "and can travel on the lane's mode. Validation reports a lane that breaks either rule.",
+        ("A lane can carry a product only if its packaging holds the product's temperature class "
+         "and can travel on the lane's mode. Validation reports a lane that breaks either rule."),
         "",
         "### Packaging and temperature classes",
         "",

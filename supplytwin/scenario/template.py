@@ -144,16 +144,16 @@ def _header() -> list[str]:
         "#",
     ]
     for para in (
-        "Every key is written with its description, unit, allowed values and default; a key "
-        "left out takes its default. Paths are relative to this file. For a what-if, write "
-        "`extends: baseline.yaml` and keep only the keys that differ: keys written here override "
-        "the baseline's, even when they equal the default.",
-        "Distributions (durations and quantities): a number means fixed(number); otherwise one "
-        f"of: {dists}. In a CSV cell quote an expression that holds commas: "
-        "\"triangular(2, 3, 6)\".",
+        ("Every key is written with its description, unit, allowed values and default; a key "
+         "left out takes its default. Paths are relative to this file. For a what-if, write "
+         "`extends: baseline.yaml` and keep only the keys that differ: keys written here override "
+         "the baseline's, even when they equal the default."),
+        ("Distributions (durations and quantities): a number means fixed(number); otherwise one "
+         f"of: {dists}. In a CSV cell quote an expression that holds commas: "
+         "\"triangular(2, 3, 6)\"."),
         f"Lane departure schedules: {schedules}.",
-        "Any key can be overridden on the command line: --set simulation.horizon_days=90, "
-        "--set edits.lanes.LANE_ID.mode=air.",
+        ("Any key can be overridden on the command line: --set simulation.horizon_days=90, "
+         "--set edits.lanes.LANE_ID.mode=air."),
         "Full reference: docs/scenario-format.md (python -m supplytwin.scenario.reference).",
     ):
         out += _comment(para, "", "  ")

@@ -119,13 +119,28 @@ def test_validate_rejects_malformed_set(runner: CliRunner, tiny_scenario: Path,
 
 def test_validate_survives_input_that_crashes_the_loader(runner: CliRunner, tiny_dir: Path) -> None:
     # PyYAML raises ValueError (not YAMLError) on an impossible date: the loader lets it through
-    # today; the CLI still reports a problem line and exit code 2.
+    # today (see test_known_loader_crash); the CLI still reports a problem line and exit code 2.
     path = tiny_dir / "scenario.yaml"
     path.write_text(path.read_text(encoding="utf-8") + "description: 2027-13-45\n",
                     encoding="utf-8")
     result = invoke(runner, "validate", path)
     assert result.exit_code == 2
-    assert "scenario.yaml" in result.stderr and "month must be in 1..12" in result.stderr
+    assert any(l.startswith("  - ") and "scenario.yaml" in l for l in result.stderr.splitlines())
+
+
+def test_a_loader_crash_becomes_a_problem_line(runner: CliRunner, tiny_scenario: Path,
+                                               monkeypatch) -> None:
+    import supplytwin.scenario as scenario_pkg
+
+    def crash(path, sets=()):
+        raise OverflowError("int too large to convert to float")
+
+    monkeypatch.setattr(scenario_pkg, "load_scenario", crash)
+    monkeypatch.delenv("SUPPLYTWIN_DEBUG", raising=False)
+    result = invoke(runner, "validate", tiny_scenario)
+    assert result.exit_code == 2
+    line = next(l for l in result.stderr.splitlines() if "cannot be loaded" in l)
+    assert "scenario.yaml: cannot be loaded: OverflowError: int too large" in line
 
 
 # ---------------------------------------------------------------- template --------------------
@@ -214,25 +229,86 @@ def test_subprocess_validate_and_show(tiny_scenario: Path, bad_scenario: Path) -
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "120"}
     env.pop("SUPPLYTWIN_DEBUG", None)
     cmd = [sys.executable, "-m", "supplytwin.cli"]
-    ok = subprocess.run([*cmd, "validate", str(tiny_scenario)], capture_output=True, text=True,
-                        env=env, cwd=REPO, timeout=120)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*cmd, *args], capture_output=True, text=True, check=False,
+                              env=env, cwd=REPO, timeout=120)
+
+    ok = run("validate", str(tiny_scenario))
     assert ok.returncode == 0, ok.stderr
     assert ok.stdout.startswith("ok: tiny (5 sites")
 
-    bad = subprocess.run([*cmd, "validate", str(tiny_scenario), str(bad_scenario)],
-                         capture_output=True, text=True, env=env, cwd=REPO, timeout=120)
+    bad = run("validate", str(tiny_scenario), str(bad_scenario))
     assert bad.returncode == 2
     assert "Traceback" not in bad.stdout + bad.stderr
     assert "ok: tiny" in bad.stdout
     assert "[simulation.horizon_dys]: unknown key" in bad.stderr
     assert "\x1b[" not in bad.stdout + bad.stderr  # plain text when not a terminal
 
-    show = subprocess.run([*cmd, "show", str(tiny_scenario)], capture_output=True, text=True,
-                          env=env, cwd=REPO, timeout=120)
+    show = run("show", str(tiny_scenario))
     assert show.returncode == 0, show.stderr
     assert "Sites by kind" in show.stdout
 
-    template = subprocess.run([*cmd, "template"], capture_output=True, text=True, env=env,
-                              cwd=REPO, timeout=120)
+    template = run("template")
     assert template.returncode == 0
     assert yaml.safe_load(template.stdout)["network"]["products"] == "products.csv"
+
+
+# ---------------------------------------------------------------- user_errors -----------------
+def _validation_error() -> Exception:
+    from pydantic import ValidationError
+
+    from supplytwin.model.settings import SimulationSettings
+
+    try:
+        SimulationSettings(horizon_days=-1)
+    except ValidationError as exc:
+        return exc
+    raise AssertionError("expected a ValidationError")
+
+
+@pytest.mark.parametrize(("make", "message"), [
+    (lambda: __import__("supplytwin.errors").errors.SupplytwinError("no such experiment"),
+     "error: no such experiment"),
+    (_validation_error, "horizon_days: Input should be greater than 0"),
+    (lambda: yaml.YAMLError("bad yaml"), "error: YAML: bad yaml"),
+    (lambda: FileNotFoundError(2, "No such file or directory", "runs/x.csv"),
+     "error: runs/x.csv: No such file or directory"),
+    (lambda: b"\xff".decode("utf-8"), "cannot read a file as UTF-8 text"),
+])
+def test_user_errors_turns_user_input_errors_into_one_line(make, message, capsys) -> None:
+    import typer
+
+    from supplytwin.cli.common import user_errors
+
+    with pytest.raises(typer.Exit) as info, user_errors():
+        exc = make()
+        raise exc
+    assert info.value.exit_code == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_user_errors_passes_typer_exits_through() -> None:
+    import typer
+
+    from supplytwin.cli.common import user_errors
+
+    with pytest.raises(typer.Exit) as info, user_errors():
+        raise typer.Exit(0)
+    assert info.value.exit_code == 0
+
+
+def test_internal_error_is_one_line_and_exit_1(runner: CliRunner, monkeypatch) -> None:
+    from supplytwin.scenario import template
+
+    def boom() -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(template, "render_template", boom)
+    monkeypatch.delenv("SUPPLYTWIN_DEBUG", raising=False)
+    result = invoke(runner, "template")
+    assert result.exit_code == 1
+    assert "internal error (RuntimeError: boom)" in result.stderr
+    assert "SUPPLYTWIN_DEBUG=1" in result.stderr

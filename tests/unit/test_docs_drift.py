@@ -155,7 +155,7 @@ def test_template_covers_every_key() -> None:
     text = render_template()
     data = yaml.safe_load(text)
     for name in ScenarioDocument.model_fields:
-        assert re.search(rf"^#? ?{name}:", text, re.M), f"top-level key {name} not in the template"
+        assert re.search(rf"^#? ?{name}:", text, re.MULTILINE), f"top-level key {name} missing"
     for section, model in settings_sections().items():
         assert set(data[section]) == set(model.model_fields), section
     for table, (model, required) in TABLES.items():

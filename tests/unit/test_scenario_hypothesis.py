@@ -85,7 +85,7 @@ def _trips_known_yaml_bug(text: str | bytes) -> bool:
         data = yaml.safe_load(text)
     except yaml.YAMLError:
         return False
-    except Exception:
+    except Exception:  # noqa: BLE001 - any other exception is the known PyYAML bug class
         return True
     return any("\x00" in s or len(s) > 200 for s in _strings(data))
 
@@ -316,7 +316,8 @@ _HUGE = "1" + "0" * 400
 #: (scenario YAML appended to the tiny one or replacing it, --set, CSV cell edit) -> crash today
 KNOWN_BUGS = [
     pytest.param("", [".=1"], None, id="set-key-made-of-dots",
-                 marks=_xfail(IndexError, "loader.apply_sets indexes keys[0] of an empty key list")),
+                 marks=_xfail(IndexError, "loader.apply_sets indexes keys[0] of an empty key "
+                              "list")),
     pytest.param('name: x\nextends: "a\\0b"\n', [], None, id="nul-in-extends",
                  marks=_xfail(ValueError, "loader._resolve_extends: pathlib raises ValueError on "
                               "a NUL byte")),
@@ -331,7 +332,8 @@ KNOWN_BUGS = [
     pytest.param("+description: !!int abc\n", [], None, id="yaml-bad-explicit-tag",
                  marks=_xfail(ValueError, "loader._read_yaml catches only yaml.YAMLError")),
     pytest.param("[" * 3000, [], None, id="yaml-deep-nesting",
-                 marks=_xfail(RecursionError, "loader._read_yaml: PyYAML recursion on deep nesting")),
+                 marks=_xfail(RecursionError, "loader._read_yaml: PyYAML recursion on deep "
+                              "nesting")),
     pytest.param("", ["description=" + "[" * 3000], None, id="set-deep-nesting",
                  marks=_xfail(RecursionError, "loader.parse_set catches only yaml.YAMLError")),
     pytest.param("", [], ("production.csv", 1, 2, f"fixed({_HUGE})"), id="csv-huge-integer",

@@ -1,0 +1,638 @@
+"""The optimisation data set, extracted from the very network objects the simulator runs.
+
+:func:`extract` is a pure function of a :class:`~supplytwin.model.Scenario` (or a
+:class:`~supplytwin.model.Network` and cost settings) and :class:`DesignOptions`. It turns the
+dynamic network (lots, batches, schedules, policies) into the sets and parameters of an annual
+flow model:
+
+* **sites**: every non-customer site that is open or a redesign candidate
+  (``SiteRow.candidate``); a site that is closed and not a candidate is out of the model;
+* **stock nodes** ``(site, product)``: a site may hold a product if it has a policy row for it,
+  makes it, or (``allow_new_stocking``) is a distribution centre or wholesaler with room in the
+  product's temperature class. Nodes that can neither receive nor send anything are pruned;
+* **production** ``(site, product)``: good units per batch = batch x mean yield x (1 - failure
+  probability); each good unit uses ``cycle / good`` line-days of the site's ``lines x 365``
+  (or ``lines x 365 / capacity_batches_per_year`` per batch when that cap is given) and
+  consumes ``input_units_per_batch / good`` of each input of the bill of materials;
+* **arcs** ``(lane, product)``: the lane may carry the product (:meth:`Network.lane_can_carry`:
+  packaging holds the temperature class and travels on the mode), a passive shipper's
+  qualified hours cover the transit (mean + ``qualified_hours_sigmas`` standard deviations),
+  the origin stocks the product and the destination stocks it or is a customer demanding it;
+  into customers, optionally, transit + wait within ``max_transit_days``;
+* **demand** ``(customer, product)``: annual units = ``Network.demand_mean_rate(d) x 365``;
+* **capacities**: production line-days, storage throughput per temperature class
+  (``capacity x 365 / storage_cover_days``), lane units per year (capacity per departure x
+  departures per year of the schedule);
+* **costs** per unit and per year (see ``docs/optimisation.md``).
+
+Everything is held in flat lists and numpy arrays indexed by integers, so the same data set
+feeds the Pyomo model (:mod:`supplytwin.opt.model`), the tidy result tables and a direct
+highspy build in the benchmark.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from supplytwin.model import (
+    CostSettings,
+    LaneRow,
+    Network,
+    PolicyKind,
+    Scenario,
+    SiteKind,
+    TemperatureClass,
+)
+from supplytwin.model.enums import PASSIVE_PACKAGING
+from supplytwin.model.schedule import parse_schedule
+from supplytwin.opt.options import DesignOptions
+
+DAYS = 365.0
+STOCKING_KINDS = frozenset({SiteKind.DISTRIBUTION_CENTRE, SiteKind.WHOLESALER})
+
+
+@dataclass(frozen=True)
+class LaneTiming:
+    """What a lane's schedule means for an annual model."""
+
+    departures_per_year: float  # inf for on_demand
+    mean_wait_days: float  # mean wait of goods for the next departure
+    period_days: float  # 0 for on_demand
+    lead_days: float  # mean transit + mean wait
+
+    @property
+    def on_demand(self) -> bool:
+        return self.period_days == 0
+
+
+def lane_timing(lane: LaneRow) -> LaneTiming:
+    s = parse_schedule(lane.departure_schedule)
+    transit = lane.transit_time_days.mean
+    if s.period_days == 0:
+        return LaneTiming(math.inf, 0.0, 0.0, transit)
+    offs = list(s.offsets_days)
+    gaps = [b - a for a, b in zip(offs, offs[1:], strict=False)]
+    gaps.append(s.period_days - offs[-1] + offs[0])
+    wait = sum(g * g for g in gaps) / (2.0 * s.period_days)
+    deps = DAYS * len(offs) / s.period_days
+    return LaneTiming(deps, wait, s.period_days, transit + wait)
+
+
+def arc_rule(net: Network, lane: LaneRow, product_id: str, options: DesignOptions) -> str | None:
+    """Why ``lane`` may not carry ``product_id`` under the cold-chain rules, or None if it may."""
+    if not net.lane_can_carry(lane, product_id):
+        tclass = net.products[product_id].temperature_class.value
+        return (f"{lane.packaging.value} packaging on {lane.mode.value} cannot hold "
+                f"{tclass} goods")
+    if lane.packaging in PASSIVE_PACKAGING and lane.qualified_hours is not None:
+        d = lane.transit_time_days
+        hours = 24.0 * (d.mean + options.qualified_hours_sigmas * math.sqrt(max(d.variance, 0.0)))
+        if hours > lane.qualified_hours + 1e-9:
+            return (f"transit of {hours:.0f} h (mean + {options.qualified_hours_sigmas:g} sd) "
+                    f"exceeds the shipper's {lane.qualified_hours:g} qualified hours")
+    return None
+
+
+@dataclass(eq=False)
+class DesignData:
+    """Sets and parameters of one network-design instance (see the module docstring)."""
+
+    scenario_name: str
+    options: DesignOptions
+    holding_rate: float
+    # ---- products ----
+    products: list[str]
+    product_class: dict[str, TemperatureClass]
+    product_value: dict[str, float]
+    #: upper bound on the annual flow of each product anywhere (all demand met through the BOM)
+    product_bound: dict[str, float]
+    # ---- sites (non-customer, open or candidate) ----
+    sites: list[str]
+    site_kind: list[SiteKind]
+    site_candidate: np.ndarray  # bool
+    site_open_now: np.ndarray  # bool
+    site_fixed_cost: np.ndarray
+    site_handling: np.ndarray
+    #: production line-days per year (lines x 365); 0 for sites that make nothing
+    site_line_days: np.ndarray
+    site_lines: np.ndarray
+    #: one expansion allowed (plants: one more line; DCs: storage x (1 + share)); its cost
+    site_expandable: np.ndarray  # bool
+    site_expansion_cost: np.ndarray
+    site_expansion_line_days: np.ndarray
+    # ---- stock nodes ----
+    node_site: np.ndarray  # int
+    node_product: list[str]
+    node_has_policy: np.ndarray  # bool
+    node_in: list[list[int]]
+    node_out: list[list[int]]
+    #: (production index, units of this node's product consumed per good unit)
+    node_consumers: list[list[tuple[int, float]]]
+    # ---- production ----
+    prod_site: np.ndarray  # int
+    prod_product: list[str]
+    prod_node: np.ndarray  # int: the node receiving the output
+    prod_cost: np.ndarray  # USD per good unit (batch + unit costs)
+    prod_holding: np.ndarray  # USD per good unit (work in process and QC release)
+    prod_line_days: np.ndarray  # line-days per good unit
+    prod_good_per_batch: np.ndarray
+    prod_inputs: list[list[tuple[int, float]]]  # (node, units per good unit)
+    # ---- lanes (only those with at least one arc) ----
+    lanes: list[str]
+    lane_origin: np.ndarray  # site index
+    lane_dest_site: list[str]
+    lane_mode: list[str]
+    lane_capacity: np.ndarray  # units per year; inf = unlimited
+    lane_fixed_charge: np.ndarray  # USD per year if used (scheduled lanes)
+    lane_departures: np.ndarray
+    lane_lead_days: np.ndarray
+    lane_arcs: list[list[int]]
+    # ---- arcs (lane x product) ----
+    arc_lane: np.ndarray  # int
+    arc_product: list[str]
+    arc_from: np.ndarray  # node index
+    arc_to_node: np.ndarray  # node index or -1
+    arc_to_demand: np.ndarray  # demand index or -1
+    arc_freight: np.ndarray
+    arc_shipment: np.ndarray
+    arc_handling: np.ndarray
+    arc_pipeline: np.ndarray
+    arc_cycle: np.ndarray
+    arc_safety: np.ndarray
+    arc_co2_kg: np.ndarray
+    # ---- demand ----
+    demand_customer: list[str]
+    demand_product: list[str]
+    demand_units: np.ndarray  # per year
+    demand_penalty: np.ndarray  # USD per unit unmet
+    demand_in: list[list[int]]
+    # ---- storage throughput groups: (site, class) with a finite capacity ----
+    storage_site: np.ndarray
+    storage_class: list[TemperatureClass]
+    storage_capacity: np.ndarray  # units of storage
+    storage_nodes: list[list[int]]
+    storage_throughput: np.ndarray  # units per year = capacity x 365 / cover days
+    # ---- bookkeeping ----
+    site_index: dict[str, int] = field(default_factory=dict)
+    node_index: dict[tuple[str, str], int] = field(default_factory=dict)
+    lane_index: dict[str, int] = field(default_factory=dict)
+    demand_index: dict[tuple[str, str], int] = field(default_factory=dict)
+    prod_index: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: coefficient of variation of daily demand at a customer-facing site, per product
+    product_cv: dict[str, float] = field(default_factory=dict)
+    #: demand streams left out of the model, with the reason (customer closed, zero rate)
+    notes: list[str] = field(default_factory=list)
+
+    # ---- derived -------------------------------------------------------------------------------
+    @property
+    def n_arcs(self) -> int:
+        return len(self.arc_lane)
+
+    @property
+    def arc_unit_cost(self) -> np.ndarray:
+        """Cost per unit on each arc, CO2 price excluded."""
+        return (self.arc_freight + self.arc_shipment + self.arc_handling + self.arc_pipeline
+                + self.arc_cycle + self.arc_safety)
+
+    def arc_objective_cost(self) -> np.ndarray:
+        c = self.arc_unit_cost
+        if self.options.objective == "cost+co2":
+            c = c + self.arc_co2_kg * self.options.co2_price_usd_per_t / 1000.0
+        return c
+
+    @property
+    def candidate_sites(self) -> list[int]:
+        return [i for i in range(len(self.sites)) if self.site_candidate[i]]
+
+    @property
+    def producing_sites(self) -> list[int]:
+        return sorted({int(s) for s in self.prod_site})
+
+    def arc_label(self, a: int) -> str:
+        return f"{self.lanes[self.arc_lane[a]]}/{self.arc_product[a]}"
+
+    def node_label(self, n: int) -> str:
+        return f"{self.sites[self.node_site[n]]}/{self.node_product[n]}"
+
+    def summary(self) -> dict[str, int]:
+        return {
+            "sites": len(self.sites), "candidate_sites": int(self.site_candidate.sum()),
+            "stock_nodes": len(self.node_site), "production": len(self.prod_site),
+            "lanes": len(self.lanes), "arcs": self.n_arcs, "demands": len(self.demand_units),
+            "products": len(self.products),
+        }
+
+
+# ---------------------------------------------------------------- extraction -------------------
+def extract(scenario: Scenario, options: DesignOptions | None = None) -> DesignData:
+    """The design data set of ``scenario`` (pure: reads the network, changes nothing)."""
+    return extract_network(scenario.network, scenario.costs, options or DesignOptions(),
+                           name=scenario.name)
+
+
+def extract_network(net: Network, costs: CostSettings, options: DesignOptions,
+                    name: str = "network") -> DesignData:
+    options = options.validate()
+    h = costs.holding_rate_per_year if options.holding_rate_per_year is None \
+        else options.holding_rate_per_year
+    penalty = costs.lost_sale_penalty_usd_per_unit if options.unmet_penalty_usd_per_unit is None \
+        else options.unmet_penalty_usd_per_unit
+    products = list(net.products)
+    pclass = {p: r.temperature_class for p, r in net.products.items()}
+    pvalue = {p: r.unit_value_usd for p, r in net.products.items()}
+
+    # ---- sites in the model
+    site_ids = [s for s, r in net.sites.items()
+                if r.kind != SiteKind.CUSTOMER and (r.is_open or r.candidate)]
+    in_model = set(site_ids)
+    open_customers = {s for s, r in net.sites.items() if r.kind == SiteKind.CUSTOMER and r.is_open}
+
+    # ---- demand
+    notes: list[str] = []
+    demand_keys: list[tuple[str, str]] = []
+    demand_units: list[float] = []
+    order_units: list[float] = []
+    for (c, p), d in net.demand.items():
+        rate = net.demand_mean_rate(d)
+        if c not in open_customers:
+            notes.append(f"demand {c}/{p} left out: customer site is closed")
+            continue
+        if rate <= 0:
+            notes.append(f"demand {c}/{p} left out: zero mean rate")
+            continue
+        demand_keys.append((c, p))
+        demand_units.append(rate * DAYS)
+        order_units.append(d.order_size_units.mean if d.orders_per_day is not None else rate)
+    demand_idx = {k: i for i, k in enumerate(demand_keys)}
+
+    # ---- candidate stock nodes
+    cand_nodes: set[tuple[str, str]] = set()
+    for (s, p) in net.policies:
+        if s in in_model:
+            cand_nodes.add((s, p))
+    for (s, p) in net.production:
+        if s in in_model:
+            cand_nodes.add((s, p))
+    for (s, p), bom in net.bom.items():
+        if s in in_model:
+            for b in bom:
+                cand_nodes.add((s, b.input_product_id))
+    if options.allow_new_stocking:
+        for s in site_ids:
+            row = net.sites[s]
+            if row.kind not in STOCKING_KINDS:
+                continue
+            for p in products:
+                cap = row.storage_capacity_units(pclass[p])
+                if cap is None or cap > 0:
+                    cand_nodes.add((s, p))
+
+    # ---- production rows in the model: the stock point's policy makes it (or has no row yet)
+    prod_keys = [k for k in net.production if k[0] in in_model
+                 and (k not in net.policies or net.policies[k].is_make)]
+    made_here = {k for k, pol in net.policies.items() if pol.is_make}
+
+    # ---- arcs between candidate nodes / demands
+    timing: dict[str, LaneTiming] = {}
+    arc_keys: list[tuple[str, str]] = []
+    for lid, lane in net.lanes.items():
+        o, d = lane.origin_id, lane.destination_id
+        if o not in in_model:
+            continue
+        to_customer = d in open_customers
+        if not to_customer and d not in in_model:
+            continue
+        t = None
+        for p in products:
+            if (o, p) not in cand_nodes:
+                continue
+            if to_customer:
+                if (d, p) not in demand_idx:
+                    continue
+            elif (d, p) not in cand_nodes or (d, p) in made_here:
+                continue  # a make stock point is replenished by its lines, not by lanes
+            if arc_rule(net, lane, p, options) is not None:
+                continue
+            if t is None:
+                t = timing.get(lid) or timing.setdefault(lid, lane_timing(lane))
+            if to_customer and options.max_transit_days is not None \
+                    and t.lead_days > options.max_transit_days + 1e-9:
+                continue
+            arc_keys.append((lid, p))
+
+    # ---- prune nodes that can neither receive nor pass on anything
+    alive_nodes = set(cand_nodes)
+    alive_prod = set(prod_keys)
+    alive_arcs = set(arc_keys)
+    changed = True
+    while changed:
+        changed = False
+        inflow: dict[tuple[str, str], int] = defaultdict(int)
+        outflow: dict[tuple[str, str], int] = defaultdict(int)
+        for lid, p in alive_arcs:
+            lane = net.lanes[lid]
+            outflow[(lane.origin_id, p)] += 1
+            if lane.destination_id not in open_customers:
+                inflow[(lane.destination_id, p)] += 1
+        consumed: set[tuple[str, str]] = set()
+        made: set[tuple[str, str]] = set()
+        for (s, p) in alive_prod:
+            made.add((s, p))
+            for b in net.bom.get((s, p), ()):
+                consumed.add((s, b.input_product_id))
+        new_nodes = {n for n in alive_nodes
+                     if (inflow[n] or n in made) and (outflow[n] or n in consumed)}
+        new_prod = {k for k in alive_prod if k in new_nodes
+                    and all((k[0], b.input_product_id) in new_nodes for b in net.bom.get(k, ()))}
+        new_arcs = set()
+        for lid, p in alive_arcs:
+            lane = net.lanes[lid]
+            if (lane.origin_id, p) not in new_nodes:
+                continue
+            if lane.destination_id not in open_customers and (lane.destination_id, p) not in new_nodes:
+                continue
+            new_arcs.add((lid, p))
+        if new_nodes != alive_nodes or new_prod != alive_prod or new_arcs != alive_arcs:
+            changed = True
+            alive_nodes, alive_prod, alive_arcs = new_nodes, new_prod, new_arcs
+    arc_keys = [k for k in arc_keys if k in alive_arcs]  # keep lane order, deterministic
+    prod_keys = [k for k in prod_keys if k in alive_prod]
+
+    # ---- index sites, nodes
+    site_idx = {s: i for i, s in enumerate(site_ids)}
+    node_keys = sorted(alive_nodes, key=lambda k: (site_idx[k[0]], products.index(k[1])))
+    node_idx = {k: i for i, k in enumerate(node_keys)}
+    n_sites = len(site_ids)
+
+    # ---- site arrays
+    rows = [net.sites[s] for s in site_ids]
+    site_lines = np.zeros(n_sites)
+    for (s, _p), prow in net.production.items():
+        if s in site_idx:
+            site_lines[site_idx[s]] = prow.lines
+    producing = {site_idx[s] for s, _p in prod_keys}
+    site_line_days = np.array([site_lines[i] * DAYS if i in producing else 0.0
+                               for i in range(n_sites)])
+    fixed = np.array([r.fixed_cost_usd_per_year for r in rows], dtype=float)
+    expandable = np.zeros(n_sites, dtype=bool)
+    exp_cost = np.zeros(n_sites)
+    exp_line_days = np.zeros(n_sites)
+    if options.allow_expansion:
+        for i, r in enumerate(rows):
+            if i in producing:
+                expandable[i] = True
+                exp_line_days[i] = DAYS
+                exp_cost[i] = options.expansion_cost_share * fixed[i] / max(site_lines[i], 1.0)
+            elif r.kind in STOCKING_KINDS and any(
+                    r.storage_capacity_units(t) is not None for t in TemperatureClass):
+                expandable[i] = True
+                exp_cost[i] = options.expansion_cost_share * fixed[i]
+
+    # ---- production arrays
+    prod_idx = {k: i for i, k in enumerate(prod_keys)}
+    n_prod = len(prod_keys)
+    prod_cost = np.zeros(n_prod)
+    prod_hold = np.zeros(n_prod)
+    prod_days = np.zeros(n_prod)
+    prod_good = np.zeros(n_prod)
+    prod_inputs: list[list[tuple[int, float]]] = []
+    node_consumers: list[list[tuple[int, float]]] = [[] for _ in node_keys]
+    for j, (s, p) in enumerate(prod_keys):
+        prow = net.production[(s, p)]
+        batch = net.batch_units((s, p))
+        yld = min(prow.yield_frac.mean, 1.0)
+        good = batch * yld * (1.0 - prow.batch_failure_prob)
+        if good <= 0:
+            good = 1e-9
+        prod_good[j] = good
+        prod_cost[j] = (prow.cost_per_batch_usd + prow.cost_per_unit_usd * batch * yld) / good
+        prod_hold[j] = pvalue[p] * h * (prow.cycle_time_days.mean + prow.qc_release_days.mean) / DAYS
+        if prow.capacity_batches_per_year is not None:
+            days_per_batch = prow.lines * DAYS / prow.capacity_batches_per_year
+        else:
+            days_per_batch = prow.cycle_time_days.mean
+        prod_days[j] = days_per_batch / good
+        ins = []
+        for b in net.bom.get((s, p), ()):
+            n = node_idx[(s, b.input_product_id)]
+            coef = b.input_units_per_batch / good
+            ins.append((n, coef))
+            node_consumers[n].append((j, coef))
+        prod_inputs.append(ins)
+
+    # ---- product bounds: all demand met through the bill of materials
+    bound: dict[str, float] = defaultdict(float)
+    for (c, p), units in zip(demand_keys, demand_units, strict=True):
+        bound[p] += units
+    # products in reverse topological order of "made from"
+    made_from: dict[str, set[str]] = defaultdict(set)
+    for j, (s, p) in enumerate(prod_keys):
+        for n, _coef in prod_inputs[j]:
+            made_from[p].add(node_keys[n][1])
+    order = _topological(products, made_from)
+    for p in order:
+        coefs: dict[str, float] = {}
+        for j, (s, q) in enumerate(prod_keys):
+            if q != p:
+                continue
+            for n, coef in prod_inputs[j]:
+                ip = node_keys[n][1]
+                coefs[ip] = max(coefs.get(ip, 0.0), coef)
+        for ip, coef in coefs.items():
+            bound[ip] += coef * bound[p]
+    product_bound = {p: float(bound.get(p, 0.0)) for p in products}
+
+    # ---- demand cv per product at a customer-facing site (for the safety-stock term)
+    cv_site = _site_cv(net, demand_keys)
+
+    # ---- lanes and arcs
+    lane_ids = list(dict.fromkeys(lid for lid, _p in arc_keys))
+    lane_idx = {lid: i for i, lid in enumerate(lane_ids)}
+    n_lanes = len(lane_ids)
+    lane_cap = np.full(n_lanes, np.inf)
+    lane_fc = np.zeros(n_lanes)
+    lane_deps = np.zeros(n_lanes)
+    lane_lead = np.zeros(n_lanes)
+    for i, lid in enumerate(lane_ids):
+        lane = net.lanes[lid]
+        t = timing[lid]
+        lane_deps[i] = t.departures_per_year
+        lane_lead[i] = t.lead_days
+        if not t.on_demand:
+            if lane.capacity_units_per_departure is not None:
+                lane_cap[i] = lane.capacity_units_per_departure * t.departures_per_year
+            if options.lane_fixed_charges:
+                lane_fc[i] = lane.cost_per_shipment_usd * t.departures_per_year
+
+    n_arcs = len(arc_keys)
+    arc_lane = np.zeros(n_arcs, dtype=np.int64)
+    arc_from = np.zeros(n_arcs, dtype=np.int64)
+    arc_to_node = np.full(n_arcs, -1, dtype=np.int64)
+    arc_to_dem = np.full(n_arcs, -1, dtype=np.int64)
+    freight = np.zeros(n_arcs)
+    ship = np.zeros(n_arcs)
+    handling = np.zeros(n_arcs)
+    pipeline = np.zeros(n_arcs)
+    cycle = np.zeros(n_arcs)
+    safety = np.zeros(n_arcs)
+    co2 = np.zeros(n_arcs)
+    arc_product: list[str] = []
+    node_in: list[list[int]] = [[] for _ in node_keys]
+    node_out: list[list[int]] = [[] for _ in node_keys]
+    demand_in: list[list[int]] = [[] for _ in demand_keys]
+    lane_arcs: list[list[int]] = [[] for _ in lane_ids]
+    for a, (lid, p) in enumerate(arc_keys):
+        lane = net.lanes[lid]
+        t = timing[lid]
+        li = lane_idx[lid]
+        arc_lane[a] = li
+        lane_arcs[li].append(a)
+        arc_product.append(p)
+        n_from = node_idx[(lane.origin_id, p)]
+        arc_from[a] = n_from
+        node_out[n_from].append(a)
+        v = pvalue[p] * h / DAYS
+        freight[a] = lane.cost_per_unit_usd
+        handling[a] = net.sites[lane.origin_id].handling_cost_usd_per_unit
+        pipeline[a] = v * t.lead_days
+        co2[a] = lane.co2_kg_per_unit
+        dest = lane.destination_id
+        if dest in open_customers:
+            k = demand_idx[(dest, p)]
+            arc_to_dem[a] = k
+            demand_in[k].append(a)
+            if t.on_demand:
+                ship[a] = lane.cost_per_shipment_usd / max(order_units[k], 1.0)
+        else:
+            n_to = node_idx[(dest, p)]
+            arc_to_node[a] = n_to
+            node_in[n_to].append(a)
+            cycle[a] = v * max(t.period_days / 2.0, options.min_cycle_days)
+            safety[a] = v * options.service_z * cv_site.get(p, 0.0) * math.sqrt(max(t.lead_days, 0.0))
+            if t.on_demand:
+                ship[a] = lane.cost_per_shipment_usd / _shipment_units(net, (dest, p), options)
+
+    # ---- storage groups
+    st_site: list[int] = []
+    st_class: list[TemperatureClass] = []
+    st_cap: list[float] = []
+    st_nodes: list[list[int]] = []
+    by_site_class: dict[tuple[int, TemperatureClass], list[int]] = defaultdict(list)
+    for n, (s, p) in enumerate(node_keys):
+        by_site_class[(site_idx[s], pclass[p])].append(n)
+    for (si, tc), nodes in sorted(by_site_class.items(), key=lambda kv: (kv[0][0], kv[0][1].value)):
+        cap = net.sites[site_ids[si]].storage_capacity_units(tc)
+        if cap is None:
+            continue
+        st_site.append(si)
+        st_class.append(tc)
+        st_cap.append(float(cap))
+        st_nodes.append(nodes)
+    st_cap_arr = np.array(st_cap, dtype=float)
+
+    return DesignData(
+        scenario_name=name, options=options, holding_rate=h,
+        products=products, product_class=pclass, product_value=pvalue, product_bound=product_bound,
+        sites=site_ids, site_kind=[r.kind for r in rows],
+        site_candidate=np.array([r.candidate for r in rows], dtype=bool),
+        site_open_now=np.array([r.is_open for r in rows], dtype=bool),
+        site_fixed_cost=fixed,
+        site_handling=np.array([r.handling_cost_usd_per_unit for r in rows], dtype=float),
+        site_line_days=site_line_days, site_lines=site_lines,
+        site_expandable=expandable, site_expansion_cost=exp_cost,
+        site_expansion_line_days=exp_line_days,
+        node_site=np.array([site_idx[s] for s, _p in node_keys], dtype=np.int64),
+        node_product=[p for _s, p in node_keys],
+        node_has_policy=np.array([k in net.policies for k in node_keys], dtype=bool),
+        node_in=node_in, node_out=node_out, node_consumers=node_consumers,
+        prod_site=np.array([site_idx[s] for s, _p in prod_keys], dtype=np.int64),
+        prod_product=[p for _s, p in prod_keys],
+        prod_node=np.array([node_idx[k] for k in prod_keys], dtype=np.int64),
+        prod_cost=prod_cost, prod_holding=prod_hold, prod_line_days=prod_days,
+        prod_good_per_batch=prod_good, prod_inputs=prod_inputs,
+        lanes=lane_ids,
+        lane_origin=np.array([site_idx[net.lanes[l].origin_id] for l in lane_ids], dtype=np.int64),
+        lane_dest_site=[net.lanes[l].destination_id for l in lane_ids],
+        lane_mode=[net.lanes[l].mode.value for l in lane_ids],
+        lane_capacity=lane_cap, lane_fixed_charge=lane_fc, lane_departures=lane_deps,
+        lane_lead_days=lane_lead, lane_arcs=lane_arcs,
+        arc_lane=arc_lane, arc_product=arc_product, arc_from=arc_from, arc_to_node=arc_to_node,
+        arc_to_demand=arc_to_dem, arc_freight=freight, arc_shipment=ship, arc_handling=handling,
+        arc_pipeline=pipeline, arc_cycle=cycle, arc_safety=safety, arc_co2_kg=co2,
+        demand_customer=[c for c, _p in demand_keys], demand_product=[p for _c, p in demand_keys],
+        demand_units=np.array(demand_units, dtype=float),
+        demand_penalty=np.full(len(demand_keys), float(penalty)),
+        demand_in=demand_in,
+        storage_site=np.array(st_site, dtype=np.int64), storage_class=st_class,
+        storage_capacity=st_cap_arr, storage_nodes=st_nodes,
+        storage_throughput=st_cap_arr * DAYS / options.storage_cover_days,
+        site_index=site_idx, node_index=node_idx, lane_index=lane_idx, demand_index=demand_idx,
+        prod_index=prod_idx, product_cv=cv_site, notes=notes,
+    )
+
+
+def _topological(products: list[str], made_from: dict[str, set[str]]) -> list[str]:
+    """Products ordered so that every product comes before the inputs it is made from."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def visit(p: str, stack: frozenset[str]) -> None:
+        if p in seen or p in stack:
+            return
+        # every product that is made from p must come first
+        for q in products:
+            if p in made_from.get(q, ()):
+                visit(q, stack | {p})
+        seen.add(p)
+        out.append(p)
+
+    for p in products:
+        visit(p, frozenset())
+    return out
+
+
+def _site_cv(net: Network, demand_keys: list[tuple[str, str]]) -> dict[str, float]:
+    """Coefficient of variation of daily demand at a typical customer-facing site, per product.
+
+    Demand of all customers of a product is pooled (compound Poisson: variance per day =
+    rate x E[size^2]; a series counts its day-to-day variance), then split evenly over the
+    sites that serve it in the scenario as loaded: cv_site = cv_total x sqrt(sites).
+    """
+    mean: dict[str, float] = defaultdict(float)
+    var: dict[str, float] = defaultdict(float)
+    servers: dict[str, set[str]] = defaultdict(set)
+    for key in demand_keys:
+        d = net.demand[key]
+        p = key[1]
+        if d.orders_per_day is not None:
+            m1 = d.order_size_units.mean
+            m2 = d.order_size_units.variance + m1 * m1
+            mean[p] += d.orders_per_day * m1
+            var[p] += d.orders_per_day * m2
+        else:
+            series = np.asarray(net.demand_series.get(key, ()), dtype=float)
+            if series.size:
+                mean[p] += float(series.mean())
+                var[p] += float(series.var())
+        srcs = net.demand_sources(d)
+        if srcs:
+            servers[p].add(srcs[0].origin_id)
+    return {p: math.sqrt(var[p]) / mean[p] * math.sqrt(max(len(servers[p]), 1))
+            for p in mean if mean[p] > 0}
+
+
+def _shipment_units(net: Network, node: tuple[str, str], options: DesignOptions) -> float:
+    """Typical units per replenishment order of a stock point (for on_demand shipment costs)."""
+    pol = net.policies.get(node)
+    if pol is not None:
+        if pol.policy == PolicyKind.R_Q and pol.order_quantity_units:
+            return pol.order_quantity_units
+        if pol.policy == PolicyKind.S_S and pol.order_up_to_units and pol.reorder_point_units is not None:
+            q = pol.order_up_to_units - pol.reorder_point_units
+            if q > 0:
+                return q
+    return options.default_shipment_units
