@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-fast bench docs dashboard clean lint
+.PHONY: setup browser-deps demo test test-fast bench docs dashboard clean lint
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,21 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
+# Browser tests drive Debian's chromium + chromium-driver; install them where missing.
+browser-deps:
+	@if command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1; then :; \
+	elif command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian packages chromium and chromium-driver (about 40 s)"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "warning: no apt-get; browser tests need chromium and chromedriver on PATH"; fi
+
 demo: setup
 	$(BIN)/supplytwin validate scenarios/*.yaml
 	$(BIN)/supplytwin run scenarios/baseline.yaml
 
-test: setup
+test: setup browser-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
@@ -29,6 +39,9 @@ test-fast: setup
 
 bench: setup
 	$(BIN)/python -m benchmarks
+
+dashboard: setup
+	$(BIN)/supplytwin dashboard
 
 docs: setup
 	$(BIN)/python -m supplytwin.scenario.reference > docs/scenario-format.md
