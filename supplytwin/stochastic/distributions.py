@@ -394,6 +394,7 @@ def _build(name: str, args: list[float], kwargs: dict) -> Distribution:
     for key, val in values.items():
         if not math.isfinite(val):
             raise DistributionError(f"{name}(): {key} must be a finite number")
+        values[key] = val + 0.0  # -0.0 -> 0.0, so str() never prints "-0"
     _check(name, values)
     return cls(*[values[p] for p in params])
 
