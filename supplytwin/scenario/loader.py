@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import difflib
 import hashlib
 import math
@@ -89,6 +90,13 @@ def _read_yaml(path: Path, col: _Collector) -> tuple[dict[str, Any] | None, dict
         problem = getattr(exc, "problem", None) or str(exc)
         col.add(path, f"YAML syntax: {problem}", line=line)
         return None, {}
+    except (ValueError, TypeError, OverflowError) as exc:
+        # PyYAML's constructors raise these for values such as 2027-13-45 or !!int abc
+        col.add(path, f"YAML value cannot be read: {exc}")
+        return None, {}
+    except RecursionError:
+        col.add(path, "YAML nested too deeply")
+        return None, {}
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -114,7 +122,10 @@ def _absolutise(data: dict, base_dir: Path) -> None:
     if isinstance(net, dict):
         for k, v in net.items():
             if isinstance(v, str) and v:
-                net[k] = str((base_dir / v).resolve())
+                try:
+                    net[k] = str((base_dir / v).resolve())
+                except (OSError, ValueError):
+                    net[k] = str(base_dir / v.replace("\0", "\\0"))  # reported when read
 
 
 def _resolve_extends(path: Path, col: _Collector, chain: tuple[Path, ...] = ()
@@ -136,8 +147,18 @@ def _resolve_extends(path: Path, col: _Collector, chain: tuple[Path, ...] = ()
         if not isinstance(parent_ref, str) or not parent_ref.strip():
             col.add(path, "extends must be a file name", field="extends", line=lines.get("extends"))
             return None, where, files
-        parent_path = (path.parent / parent_ref).resolve()
-        if not parent_path.is_file() and parent_path not in chain:
+        try:
+            parent_path = (path.parent / parent_ref).resolve()
+            is_file = parent_path.is_file()
+        except (OSError, ValueError) as exc:
+            col.add(path, f"extends: cannot use {parent_ref!r}: {exc}", field="extends",
+                    line=lines.get("extends"))
+            return None, where, files
+        if parent_path in (*chain, path):
+            loop = " -> ".join(p.name for p in (*chain, path, parent_path))
+            col.add(path, f"extends loop: {loop}", field="extends", line=lines.get("extends"))
+            return None, where, files
+        if not is_file:
             col.add(path, f"extends: file not found: {parent_ref}", field="extends",
                     line=lines.get("extends"))
             return None, where, files
@@ -148,8 +169,20 @@ def _resolve_extends(path: Path, col: _Collector, chain: tuple[Path, ...] = ()
         parent.pop("extends", None)
         merged = _deep_merge(parent, data)
         merged["extends"] = parent_ref
+        # the child's disruptions come after the parent's in the merged list
+        pd, cd = parent.get("disruptions"), data.get("disruptions")
+        if isinstance(pd, list) and isinstance(cd, list) and pd:
+            where = {_shift_index(k, "disruptions", len(pd)): v for k, v in where.items()}
         return merged, {**pwhere, **where}, files
     return data, where, files
+
+
+def _shift_index(key: str, list_key: str, offset: int) -> str:
+    """``disruptions.0.site_id`` -> ``disruptions.2.site_id`` for offset 2."""
+    parts = key.split(".")
+    if len(parts) > 1 and parts[0] == list_key and parts[1].isdigit():
+        parts[1] = str(int(parts[1]) + offset)
+    return ".".join(parts)
 
 
 # ---------------------------------------------------------------- overrides ---------------------
@@ -158,11 +191,14 @@ def parse_set(assignment: str) -> tuple[list[str], Any]:
     key, sep, raw = assignment.partition("=")
     if not sep or not key.strip():
         raise ValueError(f"--set {assignment!r}: write KEY.PATH=VALUE")
+    keys = [p for p in key.strip().split(".") if p]
+    if not keys:
+        raise ValueError(f"--set {assignment!r}: write KEY.PATH=VALUE")
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
-    except yaml.YAMLError:
-        value = raw
-    return [p for p in key.strip().split(".") if p], value
+    except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
+        value = raw  # not YAML: the text itself (validation says what is wrong with it)
+    return keys, value
 
 
 def apply_sets(data: dict, sets: Sequence[str], col: _Collector, source: str = "--set") -> None:
@@ -198,7 +234,7 @@ def read_table(path: Path, model: type[Row], col: _Collector) -> list[tuple[int,
     except FileNotFoundError:
         col.add(path, "file not found")
         return []
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         col.add(path, f"cannot read: {exc}")
         return []
     rows: list[tuple[int, Row]] = []
@@ -342,6 +378,9 @@ def _load(path: Path, sets: Sequence[str]) -> tuple[Scenario | None, list[Proble
     from supplytwin.scenario.checks import check_network
 
     for p in check_network(network, tables, table_files, scenario_file=path):
+        if p.line is None and p.row is None and p.field.startswith("disruptions."):
+            file, line = _locate(where, p.field, path)
+            p = dataclasses.replace(p, file=_show(file), line=line)
         col.problems.append(p)
     if col.problems:
         return None, col.problems
@@ -464,6 +503,9 @@ def _apply_edits(doc: ScenarioDocument, tables: dict[str, list[tuple[int, Row]]]
 
 
 def _read_series(path: Path, col: _Collector, table: Path, row: int) -> tuple[float, ...] | None:
+    if not path.is_file():  # also False for devices (/dev/zero) and invalid names
+        col.add(table, f"series file not found: {path}", field="series_file", row=row)
+        return None
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:
             reader = csv.DictReader(fh)

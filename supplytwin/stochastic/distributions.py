@@ -359,13 +359,14 @@ def parse_distribution(text: str | float | int, base_dir: Path | None = None) ->
         )
     try:
         call = ast.parse(f"f({inner})", mode="eval").body
-    except SyntaxError as exc:
+    except (SyntaxError, ValueError, MemoryError, RecursionError) as exc:
         raise DistributionError(f"cannot read the arguments of {s!r}") from exc
-    assert isinstance(call, ast.Call)
+    if not isinstance(call, ast.Call):
+        raise DistributionError(f"cannot read the arguments of {s!r}")
     try:
         args = [_number(a) for a in call.args]
         kwargs = {k.arg: _number(k.value) for k in call.keywords}
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError, RecursionError, MemoryError) as exc:
         raise DistributionError(f"{s!r}: arguments must be plain numbers") from exc
     return _build(name, args, kwargs)
 
@@ -396,7 +397,10 @@ def _build(name: str, args: list[float], kwargs: dict) -> Distribution:
             raise DistributionError(f"{name}(): {key} must be a finite number")
         values[key] = val + 0.0  # -0.0 -> 0.0, so str() never prints "-0"
     _check(name, values)
-    return cls(*[values[p] for p in params])
+    try:
+        return cls(*[values[p] for p in params])
+    except (OverflowError, ValueError, ZeroDivisionError) as exc:
+        raise DistributionError(f"{name}(): parameters out of range ({exc})") from None
 
 
 def _check(name: str, v: dict[str, float]) -> None:
@@ -418,6 +422,7 @@ def _check(name: str, v: dict[str, float]) -> None:
     elif name in ("lognormal", "gamma"):
         need(v["mean"] > 0, "mean must be > 0")
         need(v["cv"] > 0, "cv must be > 0 (use fixed() for no variability)")
+        need(1e-6 <= v["cv"] <= 1e3, "cv must be between 1e-6 and 1000")
 
 
 def _empirical(path_text: str, base_dir: Path | None) -> Empirical:
@@ -426,18 +431,25 @@ def _empirical(path_text: str, base_dir: Path | None) -> Empirical:
     path = Path(path_text)
     if not path.is_absolute() and base_dir is not None:
         path = base_dir / path
-    if not path.is_file():
+    try:
+        is_file = path.is_file()
+    except OSError:  # e.g. a name too long for the file system
+        is_file = False
+    if not is_file:
         raise DistributionError(f"empirical(): file not found: {path}")
     values: list[float] = []
-    with path.open(encoding="utf-8-sig") as fh:
-        for line in fh:
-            cell = line.split(",")[0].strip()
-            try:
-                x = float(cell)
-            except ValueError:
-                continue  # header or text row
-            if math.isfinite(x) and x >= 0:
-                values.append(x)
+    try:
+        with path.open(encoding="utf-8-sig") as fh:
+            for line in fh:
+                cell = line.split(",")[0].strip()
+                try:
+                    x = float(cell)
+                except ValueError:
+                    continue  # header or text row
+                if math.isfinite(x) and x >= 0:
+                    values.append(x)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DistributionError(f"empirical(): cannot read {path}: {exc}") from None
     if not values:
         raise DistributionError(f"empirical(): no non-negative numbers in {path}")
     return Empirical(path_text, tuple(values))

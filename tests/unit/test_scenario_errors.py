@@ -327,8 +327,6 @@ def test_extends_loop(tiny_dir: Path) -> None:
     assert "a.yaml -> b.yaml -> a.yaml" in p.reason
 
 
-@pytest.mark.xfail(strict=True, reason="loader: an extends loop is reported without the line of "
-                   "the extends: key (see the report's suggested fix to _resolve_extends)")
 def test_extends_loop_reports_the_line(tiny_dir: Path) -> None:
     write_yaml(tiny_dir, "name: a\nextends: b.yaml\n", "a.yaml")
     write_yaml(tiny_dir, "extends: a.yaml\n" + BASE_YAML, "b.yaml")
@@ -354,9 +352,6 @@ def test_extends_inherits_and_concatenates_disruptions(tiny_dir: Path) -> None:
     assert {d.disruption_id for d in sc.network.disruptions} == {"shutdown", "extra"}
 
 
-@pytest.mark.xfail(strict=True, reason="loader: after extends, the locations of the child's "
-                   "disruptions are not shifted past the parent's, so a bad inherited disruption "
-                   "is blamed on the child's line (see the report's fix to _resolve_extends)")
 def test_inherited_disruption_problem_names_the_file_that_wrote_it(tiny_dir: Path) -> None:
     base = BASE_YAML + ("disruptions:\n  - {disruption_id: parent-bad, kind: site_outage,"
                         " start_day: 1, duration_days: 3}\n")
@@ -411,8 +406,6 @@ def test_yaml_disruption_naming_an_unknown_site(tiny_dir: Path) -> None:
     expect(check_scenario(path), "scenario.yaml", "disruptions.0.site_id", "unknown site 'NOPE'")
 
 
-@pytest.mark.xfail(strict=True, reason="checks: a cross-table problem of a disruption written in "
-                   "the YAML carries no line (see the report's suggested fix to check_network)")
 def test_yaml_disruption_naming_an_unknown_site_reports_the_line(tiny_dir: Path) -> None:
     text = BASE_YAML + ("disruptions:\n  - {disruption_id: x, kind: site_outage, site_id: NOPE,"
                         " start_day: 1, duration_days: 3}\n")

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, example, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from supplytwin.errors import Problem, ScenarioError
@@ -59,42 +59,6 @@ def assert_only_problems(path: Path, sets: list[str] | tuple[str, ...] = ()) -> 
     return problems
 
 
-# ---------------------------------------------------------------- known loader bugs ------------
-# Inputs that crash the loader today are filtered out of the random runs below; each class has a
-# strict-xfail test in KNOWN_BUGS at the end of this file. When the loader is fixed, that xfail
-# turns into a failure: delete the entry and the matching filter here.
-def _strings(value: object, seen: set[int] | None = None) -> Iterator[str]:
-    """Every string in a loaded YAML value (which may be self-referencing: ``&a [*a]``)."""
-    seen = set() if seen is None else seen
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict | list) and id(value) not in seen:
-        seen.add(id(value))
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        for k, v in items:
-            yield from _strings(k, seen)
-            yield from _strings(v, seen)
-
-
-def _trips_known_yaml_bug(text: str | bytes) -> bool:
-    """PyYAML constructor errors that are not YAMLError (``2020-13-45``, ``!!int abc``, deep
-    nesting), and NUL bytes or over-long names in strings that the loader uses as paths."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return False
-    except Exception:  # noqa: BLE001 - any other exception is the known PyYAML bug class
-        return True
-    return any("\x00" in s or len(s) > 200 for s in _strings(data))
-
-
-def _set_key_without_parts(assignment: str) -> bool:
-    key, sep, _ = assignment.partition("=")
-    return bool(sep) and bool(key.strip()) and not [p for p in key.strip().split(".") if p]
-
-
 # ---------------------------------------------------------------- the YAML document -----------
 @FUZZ
 @given(st.binary(max_size=400))
@@ -104,7 +68,6 @@ def _set_key_without_parts(assignment: str) -> bool:
 @example(b"name: [unclosed\n")
 def test_random_bytes_as_the_scenario(data: bytes) -> None:
     with tiny_copy() as d:
-        assume(not _trips_known_yaml_bug(data))
         path = d / "scenario.yaml"
         path.write_bytes(data)
         assert_only_problems(path)
@@ -117,7 +80,6 @@ def test_random_bytes_as_the_scenario(data: bytes) -> None:
 @example("{}")
 @example("name: x\nnetwork: {products: products.csv}\nedits: {lanes: {L1: 5}}\n")
 def test_random_text_as_the_scenario(text: str) -> None:
-    assume(not _trips_known_yaml_bug(text))
     with tiny_copy() as d:
         path = d / "scenario.yaml"
         path.write_text(text, encoding="utf-8")
@@ -261,8 +223,6 @@ _set_values = st.text(max_size=20) | st.sampled_from(
 @example(["edits.lanes.L1=5"])
 @example(["network=oops"])
 def test_random_set_overrides(sets: list[str]) -> None:
-    assume(not any(_set_key_without_parts(s) or _trips_known_yaml_bug(s.partition("=")[2])
-                   for s in sets))
     with tiny_copy() as d:
         assert_only_problems(d / "scenario.yaml", sets)
 
@@ -305,49 +265,29 @@ def test_parse_distribution_raises_only_distribution_error(text: str) -> None:
     assert str(again) == str(dist)
 
 
-# ---------------------------------------------------------------- known bugs, pinned ----------
-def _xfail(raises: type[BaseException] | tuple[type[BaseException], ...], reason: str):
-    return pytest.mark.xfail(strict=True, raises=raises, reason=reason)
-
-
+# ---------------------------------------------------------------- inputs that once crashed, kept as regression tests ----------
 _LONG = "a" * 300
 _HUGE = "1" + "0" * 400
 
 #: (scenario YAML appended to the tiny one or replacing it, --set, CSV cell edit) -> crash today
-KNOWN_BUGS = [
-    pytest.param("", [".=1"], None, id="set-key-made-of-dots",
-                 marks=_xfail(IndexError, "loader.apply_sets indexes keys[0] of an empty key "
-                              "list")),
-    pytest.param('name: x\nextends: "a\\0b"\n', [], None, id="nul-in-extends",
-                 marks=_xfail(ValueError, "loader._resolve_extends: pathlib raises ValueError on "
-                              "a NUL byte")),
-    pytest.param(f"name: x\nextends: {_LONG}.yaml\n", [], None, id="long-extends-name",
-                 marks=_xfail(OSError, "loader._resolve_extends: is_file() raises ENAMETOOLONG "
-                              "outside any try")),
-    pytest.param("", ['network.products="a\\0b"'], None, id="nul-in-network-path",
-                 marks=_xfail(ValueError, "loader._absolutise/read_table: NUL byte in a path")),
-    pytest.param("+description: 2020-13-45\n", [], None, id="yaml-invalid-date",
-                 marks=_xfail(ValueError, "loader._read_yaml catches only yaml.YAMLError; PyYAML's "
-                              "constructors raise ValueError")),
-    pytest.param("+description: !!int abc\n", [], None, id="yaml-bad-explicit-tag",
-                 marks=_xfail(ValueError, "loader._read_yaml catches only yaml.YAMLError")),
-    pytest.param("[" * 3000, [], None, id="yaml-deep-nesting",
-                 marks=_xfail(RecursionError, "loader._read_yaml: PyYAML recursion on deep "
-                              "nesting")),
-    pytest.param("", ["description=" + "[" * 3000], None, id="set-deep-nesting",
-                 marks=_xfail(RecursionError, "loader.parse_set catches only yaml.YAMLError")),
-    pytest.param("", [], ("production.csv", 1, 2, f"fixed({_HUGE})"), id="csv-huge-integer",
-                 marks=_xfail(OverflowError, "distributions._number: float() of a huge int")),
+FORMER_CRASHES = [
+    pytest.param("", [".=1"], None, id="set-key-made-of-dots"),
+    pytest.param('name: x\nextends: "a\\0b"\n', [], None, id="nul-in-extends"),
+    pytest.param(f"name: x\nextends: {_LONG}.yaml\n", [], None, id="long-extends-name"),
+    pytest.param("", ['network.products="a\\0b"'], None, id="nul-in-network-path"),
+    pytest.param("+description: 2020-13-45\n", [], None, id="yaml-invalid-date"),
+    pytest.param("+description: !!int abc\n", [], None, id="yaml-bad-explicit-tag"),
+    pytest.param("[" * 3000, [], None, id="yaml-deep-nesting"),
+    pytest.param("", ["description=" + "[" * 3000], None, id="set-deep-nesting"),
+    pytest.param("", [], ("production.csv", 1, 2, f"fixed({_HUGE})"), id="csv-huge-integer"),
     pytest.param("", [], ("production.csv", 1, 2, "lognormal(mean=1e308, cv=1e308)"),
-                 id="csv-lognormal-overflow",
-                 marks=_xfail(OverflowError, "distributions.LogNormal: cv**2 overflows")),
+                 id="csv-lognormal-overflow"),
     pytest.param("", [], ("production.csv", 1, 2, f"empirical({_LONG}.csv)"),
-                 id="csv-empirical-long-name",
-                 marks=_xfail(OSError, "distributions._empirical: is_file() raises ENAMETOOLONG")),
+                 id="csv-empirical-long-name"),
 ]
 
 
-@pytest.mark.parametrize(("yaml_text", "sets", "cell"), KNOWN_BUGS)
+@pytest.mark.parametrize(("yaml_text", "sets", "cell"), FORMER_CRASHES)
 def test_known_loader_crash(yaml_text: str, sets: list[str],
                             cell: tuple[str, int, int, str] | None) -> None:
     with tiny_copy() as d:
@@ -365,14 +305,10 @@ def test_known_loader_crash(yaml_text: str, sets: list[str],
 
 
 @pytest.mark.parametrize("text", [
-    pytest.param(f"fixed({_HUGE})", id="huge-integer",
-                 marks=_xfail(OverflowError, "distributions._number: float() of a huge int")),
-    pytest.param("lognormal(mean=1e308, cv=1e308)", id="lognormal-overflow",
-                 marks=_xfail(OverflowError, "LogNormal.__post_init__: cv**2 overflows")),
-    pytest.param(f"empirical({_LONG}.csv)", id="empirical-long-name",
-                 marks=_xfail(OSError, "_empirical: is_file() raises ENAMETOOLONG")),
-    pytest.param("fixed(" + "-" * 100_000 + "1)", id="deep-unary",
-                 marks=_xfail((MemoryError, RecursionError), "ast.parse of a deep expression")),
+    pytest.param(f"fixed({_HUGE})", id="huge-integer"),
+    pytest.param("lognormal(mean=1e308, cv=1e308)", id="lognormal-overflow"),
+    pytest.param(f"empirical({_LONG}.csv)", id="empirical-long-name"),
+    pytest.param("fixed(" + "-" * 100_000 + "1)", id="deep-unary"),
 ])
 def test_known_distribution_crash(text: str) -> None:
     with pytest.raises(DistributionError):
