@@ -50,7 +50,8 @@ def optimise(scenario: Scenario | DesignData, options: DesignOptions | None = No
     if outcome.status == "infeasible" and explain:
         from supplytwin.opt.infeasibility import explain_infeasible
 
-        result.explanation = explain_infeasible(data, options, settings)
+        net = scenario.network if isinstance(scenario, Scenario) else None
+        result.explanation = explain_infeasible(data, options, settings, network=net)
     return result
 
 

@@ -40,8 +40,9 @@ from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpressio
 from supplytwin.opt.data import DesignData
 from supplytwin.opt.options import DesignOptions
 
-#: weight of a unit of slack on a requirement (demand, N-1 share, k-sourcing) in elastic mode,
-#: against 1 per unit of slack on a capacity: capacities are relaxed first
+#: elastic mode prices a slack by the share of its row's right-hand side it relaxes; a share of
+#: a requirement (demand, N-1 share, k-sourcing) weighs this much more than a share of a
+#: capacity, so capacities are relaxed first
 REQUIREMENT_WEIGHT = 1e3
 
 Term = tuple[float, object]
@@ -190,7 +191,7 @@ def build_network_design_model(data: DesignData, options: DesignOptions | None =
     if opts.co2_cap_t is not None:
         terms = [(float(c), X[a]) for a, c in enumerate(data.arc_co2_kg.tolist()) if c]
         if opts.elastic:
-            terms.append((-1000.0, ctx.slack(m, "co2_cap", 0, 1.0)))
+            terms.append((-1000.0, ctx.slack(m, "co2_cap", 0, 1.0 / max(opts.co2_cap_t, 1.0))))
         m.co2_cap = pe.Constraint(expr=row(terms, None, opts.co2_cap_t * 1000.0))
 
     # ---- k-sourcing ---------------------------------------------------------------------------
@@ -262,7 +263,8 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         t = [(1.0, X[a]) for a in data.demand_in[k] if X[a] is not None]
         t.append((1.0, U[k]))
         if elastic and base and not opts.allow_unmet:
-            t.append((1.0, ctx.slack(bl, "demand", k, REQUIREMENT_WEIGHT)))
+            d = float(data.demand_units[k])
+            t.append((1.0, ctx.slack(bl, "demand", k, REQUIREMENT_WEIGHT / max(d, 1.0))))
         d = float(data.demand_units[k])
         return row(t, d, d)
 
@@ -280,7 +282,8 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         if ctx.expand[s] is not None and data.site_expansion_line_days[s] > 0:
             t.append((-float(data.site_expansion_line_days[s]), ctx.expand[s]))
         if elastic:
-            t.append((-1.0, ctx.slack(bl, "production_capacity", s_name, 1.0)))
+            t.append((-1.0, ctx.slack(bl, "production_capacity", s_name,
+                                      1.0 / max(float(data.site_line_days[s]), 1.0))))
         return row(t, None, 0.0)
 
     b.production_capacity = pe.Constraint(
@@ -300,7 +303,8 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         if ctx.expand[s] is not None and data.site_expansion_line_days[s] == 0:
             t.append((-cap * share, ctx.expand[s]))
         if elastic:
-            t.append((-1.0, ctx.slack(bl, "storage_capacity", (s_name, tclass), 1.0)))
+            t.append((-1.0, ctx.slack(bl, "storage_capacity", (s_name, tclass),
+                                      1.0 / max(cap, 1.0))))
         return row(t, None, 0.0)
 
     b.storage_capacity = pe.Constraint(
@@ -319,7 +323,7 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         t = on_lane(l)
         c = float(data.lane_capacity[l])
         if elastic:
-            t.append((-1.0, ctx.slack(bl, "lane_capacity", lid, 1.0)))
+            t.append((-1.0, ctx.slack(bl, "lane_capacity", lid, 1.0 / max(c, 1.0))))
         if ctx.used[l] is not None:
             return row(t + [(-c, ctx.used[l])], None, 0.0)
         return row(t, None, c)
@@ -374,7 +378,7 @@ def _n_minus_1(m, ctx: _Context, prod_keys: list, dem_keys: list) -> None:
         _flow_families(b, ctx, Xs, Qs, Us, lost_site=si)
         terms = [(1.0, v) for v in Us]
         if opts.elastic:
-            terms.append((-1.0, ctx.slack(b, "share", 0, REQUIREMENT_WEIGHT)))
+            terms.append((-1.0, ctx.slack(b, "share", 0, REQUIREMENT_WEIGHT / max(total, 1.0))))
         b.share = pe.Constraint(expr=row(terms, None, (1.0 - opts.n_minus_1_share) * total))
 
 

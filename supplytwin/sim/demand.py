@@ -42,6 +42,10 @@ def _max_shape(model: Model, d: DemandRow) -> float:
     return (1.0 + d.seasonality_amplitude) * trend_max
 
 
+#: random draws are taken in blocks: one numpy call per block instead of three per order
+BLOCK = 256
+
+
 def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
     """SimPy process: the base order stream (or, with ``surge``, the extra orders of surges)."""
     env = model.env
@@ -55,15 +59,25 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
     lam_max = d.orders_per_day * shape_max * ((surge_max - 1.0) if surge else 1.0)
     if lam_max <= 0:
         return
+    varying = d.seasonality_amplitude > 0 or d.trend_per_year != 0
+    disrupted = model.demand_disrupted(key)
+    factor = model.dis.demand_factor
+    order = model.customer_order
+    size_dist = d.order_size_units
     while True:
-        yield env.timeout(rng_gap.exponential(1.0 / lam_max))
-        u = rng_thin.random()
-        size = d.order_size_units.sample(rng_size)
-        f = model.dis.demand_factor(*key)
-        shape = _rate_shape(model, d, env.now) / shape_max
-        accept = shape * (max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f))
-        if u < accept:
-            model.customer_order(d, max(1.0, float(round(size))))
+        gaps = rng_gap.exponential(1.0 / lam_max, BLOCK)
+        us = rng_thin.random(BLOCK)
+        sizes = size_dist.sample_n(rng_size, BLOCK)
+        for gap, u, size in zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True):
+            yield env.timeout(gap)
+            accept = _rate_shape(model, d, env.now) / shape_max if varying else 1.0
+            if disrupted:
+                f = factor(*key)
+                accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)
+            elif surge:
+                accept = 0.0
+            if u < accept:
+                order(d, max(1.0, float(round(size))))
 
 
 def series_orders(model: Model, d: DemandRow):

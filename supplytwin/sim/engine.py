@@ -114,6 +114,11 @@ class Model:
             out[key] = f
         return out
 
+    def demand_disrupted(self, key: tuple[str, str]) -> bool:
+        """Whether any disruption can change the demand of stream ``key`` (else factor 1)."""
+        return any(d.kind.value == "demand_surge" and d.customer_id in (None, key[0])
+                   and d.product_id in (None, key[1]) for d in self.net.disruptions)
+
     def _load_initial_stock(self) -> None:
         led = self.recorder.ledger
         for row in self.net.initial_stock:
@@ -277,6 +282,13 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         self.docks[id(sh)] = sh
+        site = lane.destination_id
+        if self.dis.site_up(site) and (sh.destination is None or
+                                       self.storage_free(site, sh.product_id) >= sh.units - 1e-9):
+            # nothing to wait for: unload now instead of starting a process (the common case)
+            for _ in self._receive(lane, sh):  # pragma: no cover - never yields here
+                raise AssertionError("_receive waited although the site was up with room")
+            return
         self.env.process(self._receive(lane, sh))
 
     def _qa_disposition(self, qid: int, lane: LaneRow, sh: Shipment):
@@ -298,7 +310,7 @@ class Model:
             elif sh.order is not None:
                 self._replace(lane, sh, lost)
         if ok:
-            sh.parcels = ok
+            sh.set_parcels(ok)
             self.docks[id(sh)] = sh
             yield from self._receive(lane, sh)
 

@@ -34,14 +34,19 @@ def census(model: Model) -> dict[str, dict[str, float]]:
     for plant in model.plants.values():
         for batch in plant.in_qc:
             out["in_qc"][batch.product_id] += batch.output_units
+    # parcels are summed afresh (not Shipment.units, the cached total the hot path keeps), so
+    # a cache out of step with its parcels would show up here as an imbalance
+    def units(sh) -> float:
+        return sum(p.quantity_units for p in sh.parcels)
+
     for lane in model.lanes.values():
         for sh in lane.queue:
-            out["in_transit"][sh.product_id] += sh.units
+            out["in_transit"][sh.product_id] += units(sh)
         for dep in lane.in_flight:
             for sh in dep.shipments:
-                out["in_transit"][sh.product_id] += sh.units
+                out["in_transit"][sh.product_id] += units(sh)
     for sh in model.docks.values():
-        out["in_transit"][sh.product_id] += sh.units
+        out["in_transit"][sh.product_id] += units(sh)
     for _site, parcels in model.quarantine.values():
         for p in parcels:
             out["quarantine"][p.lot.product_id] += p.quantity_units

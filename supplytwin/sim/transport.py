@@ -41,10 +41,15 @@ class Shipment:
     order: Order | None
     product_id: str
     picked_day: float = 0.0
+    #: total of the parcels, kept in step by set_parcels (the hot path reads it often)
+    units: float = field(init=False)
 
-    @property
-    def units(self) -> float:
-        return sum(p.quantity_units for p in self.parcels)
+    def __post_init__(self) -> None:
+        self.units = sum(p.quantity_units for p in self.parcels)
+
+    def set_parcels(self, parcels: list[Parcel]) -> None:
+        self.parcels = parcels
+        self.units = sum(p.quantity_units for p in parcels)
 
 
 @dataclass(eq=False)
@@ -187,13 +192,15 @@ def _split_shipment(sh: Shipment, units: float) -> Shipment | None:
     if units <= 0:
         return None
     taken: list[Parcel] = []
+    rest = list(sh.parcels)
     need = units
-    while need > 1e-9 and sh.parcels:
-        p = sh.parcels[0]
+    while need > 1e-9 and rest:
+        p = rest[0]
         if p.quantity_units <= need + 1e-9:
-            taken.append(sh.parcels.pop(0))
+            taken.append(rest.pop(0))
             need -= p.quantity_units
         else:
             taken.append(p.split(need))
             need = 0.0
+    sh.set_parcels(rest)
     return Shipment(taken, sh.destination, sh.order, sh.product_id, sh.picked_day)

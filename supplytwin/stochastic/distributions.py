@@ -145,6 +145,11 @@ class Triangular(Distribution):
             return self.low
         return float(rng.triangular(self.low, self.mode, self.high))
 
+    def sample_n(self, rng, n):
+        if self.low == self.high:
+            return np.full(n, self.low)
+        return rng.triangular(self.low, self.mode, self.high, n)
+
     @property
     def mean(self):
         return (self.low + self.mode + self.high) / 3
@@ -230,6 +235,10 @@ class Gamma(Distribution):
         shape = 1 / self.cv**2
         return float(rng.gamma(shape, self.mean_value / shape))
 
+    def sample_n(self, rng, n):
+        shape = 1 / self.cv**2
+        return rng.gamma(shape, self.mean_value / shape, n)
+
     @property
     def mean(self):
         return self.mean_value
@@ -249,6 +258,9 @@ class Poisson(Distribution):
 
     def sample(self, rng):
         return float(rng.poisson(self.mean_value))
+
+    def sample_n(self, rng, n):
+        return rng.poisson(self.mean_value, n).astype(float)
 
     @property
     def mean(self):
