@@ -115,7 +115,9 @@ class DaskExecutor(Executor):
     def map(self, scenario, seed, reps):
         from dask.distributed import as_completed
 
-        sc = self._client.scatter(scenario, broadcast=True)
+        # hash=False: a fresh key per experiment, so releasing an earlier experiment's copy can
+        # never take this one's data away
+        sc = self._client.scatter(scenario, broadcast=True, hash=False)
         futures = [self._client.submit(run_replication, sc, seed, i, pure=False) for i in reps]
         try:
             for f in as_completed(futures):

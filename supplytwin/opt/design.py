@@ -13,7 +13,8 @@ The design scenario ``extends:`` the scenario it was optimised from and changes 
   Reorder points, order-up-to levels and order quantities are scaled by the ratio of the
   design's flow through the stock point to its flow in the scenario as loaded
   (``rescale_policies``), so a site taking over another site's customers holds stock in
-  proportion;
+  proportion. A stock point the design sends nothing to is set to order nothing
+  (``s_S`` with both levels 0): its initial stock stays where it is;
 * ``demand``: the ``sources`` of every customer x product: the lanes that serve it, largest
   flow first, then the other usable lanes from open sites, cheapest first (fail-over). The
   simulator serves a demand stream from its first available source, so a stream the
@@ -116,14 +117,24 @@ def design_document(scenario: Scenario, result: DesignResult, *, name: str | Non
         else:
             new_rows.append(_new_policy(data, scenario, s, p, lanes, flows))
 
-    # ---- demand streams
+    # ---- stock points the design leaves without inflow order nothing (their stock stays)
+    for (s, p), pol in net.policies.items():
+        if pol.is_make or s not in open_sites or (s, p) not in data.node_index:
+            continue
+        if data.node_index[(s, p)] not in inflow and f"{s}/{p}" not in edits["policies"]:
+            edits["policies"][f"{s}/{p}"] = {"policy": "s_S", "reorder_point_units": 0,
+                                             "order_up_to_units": 0}
+
+    # ---- demand streams (a fail-over lane must start at a stock point with a policy row)
+    stocked = set(net.policies) | {(r["site_id"], r["product_id"]) for r in new_rows}
     for k in range(len(data.demand_units)):
         c, p = data.demand_customer[k], data.demand_product[k]
         arcs = data.demand_in[k]
         served = sorted((a for a in arcs if x[a] > 0), key=lambda a: (-x[a], data.arc_label(a)))
         unit = data.arc_unit_cost
         spare = sorted((a for a in arcs if x[a] <= 0
-                        and data.sites[data.lane_origin[data.arc_lane[a]]] in open_sites),
+                        and data.sites[data.lane_origin[data.arc_lane[a]]] in open_sites
+                        and (data.sites[data.lane_origin[data.arc_lane[a]]], p) in stocked),
                        key=lambda a: (unit[a], data.arc_label(a)))
         lanes = list(dict.fromkeys(data.lanes[data.arc_lane[a]] for a in served + spare))
         if lanes:

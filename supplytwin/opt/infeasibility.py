@@ -98,8 +98,8 @@ def explain_infeasible(data: DesignData, options: DesignOptions | None = None,
             "a looser gap, or report it.")
     fams = ", ".join(FAMILY_WORDS.get(f, f) for f in dict.fromkeys(x.family for x in findings))
     return Explanation(
-        f"The network-design model is infeasible: {fams} cannot all hold. The smallest "
-        f"relaxation that makes it feasible:", findings)
+        f"The network-design model is infeasible because of {fams}. The smallest relaxation "
+        f"that makes it feasible:", findings)
 
 
 # ---------------------------------------------------------------- structure --------------------
@@ -121,20 +121,27 @@ def structural_findings(data: DesignData, opts: DesignOptions, *, network=None) 
         makers: dict[str, list[str]] = {}
         for j, p in enumerate(data.prod_product):
             makers.setdefault(p, []).append(data.sites[data.prod_site[j]])
+        groups: dict[tuple[str, tuple[str, ...]], list[str]] = {}
         for k, reach in paths.items():
             if len(reach) >= opts.k_sourcing:
                 continue
-            c, p = data.demand_customer[k], data.demand_product[k]
-            plants = sorted(data.sites[s] for s in reach)
+            p = data.demand_product[k]
+            key = (p, tuple(sorted(data.sites[s] for s in reach)))
+            groups.setdefault(key, []).append(data.demand_customer[k])
+        for (p, plants), customers in groups.items():
             made = sorted(set(makers.get(p, [])))
-            why = (f"{p} is made at only {len(made)} site(s) ({', '.join(made) or 'none'})"
-                   if len(made) < opts.k_sourcing else
-                   f"only {', '.join(plants) or 'no site'} can reach it within "
-                   f"{opts.k_sourcing_max_lanes} lanes")
-            out.append(Finding("k_sourcing", f"{c}/{p}",
-                               f"k-sourcing {opts.k_sourcing}: {c} can be reached with {p} from "
-                               f"{len(reach)} making site(s) even with every candidate site "
-                               f"open; {why}", float(opts.k_sourcing - len(reach)), "sites"))
+            if len(made) < opts.k_sourcing:
+                why = f"{p} is made at only {len(made)} site(s) ({', '.join(made) or 'none'})"
+            else:
+                why = (f"of the {len(made)} sites making {p} only {len(plants)} "
+                       f"({', '.join(plants) or 'none'}) can reach them within "
+                       f"{opts.k_sourcing_max_lanes} lanes, even with every candidate site open")
+            shown = ", ".join(customers[:4]) + (f" and {len(customers) - 4} more"
+                                                if len(customers) > 4 else "")
+            out.append(Finding("k_sourcing", p,
+                               f"k-sourcing {opts.k_sourcing}: {why}; customers concerned "
+                               f"({len(customers)}): {shown}",
+                               float(opts.k_sourcing - len(plants)), "sites"))
     return out
 
 
@@ -153,13 +160,16 @@ def _why_no_lane(net, data: DesignData, opts: DesignOptions, customer: str, prod
         if why:
             reasons.append(f"{lane.lane_id}: {why}")
             continue
-        if (o, product) not in data.node_index:
-            reasons.append(f"{lane.lane_id}: {o} does not stock {product}")
-            continue
         lead = lane_timing(lane).lead_days
         if opts.max_transit_days is not None and lead > opts.max_transit_days:
             reasons.append(f"{lane.lane_id}: transit + wait {lead:.1f} days exceeds the "
                            f"{opts.max_transit_days:g}-day limit")
+            continue
+        if (o, product) not in data.node_index:
+            if (o, product) in net.policies:
+                reasons.append(f"{lane.lane_id}: no usable lane brings {product} to {o}")
+            else:
+                reasons.append(f"{lane.lane_id}: {o} does not stock {product}")
             continue
         reasons.append(f"{lane.lane_id}: not usable")
     if not reasons:

@@ -111,3 +111,25 @@ def test_interrupt_keeps_finished_replications(monkeypatch):
     resumed = run_experiment(sc, 5, done=r.outputs)
     full = run_experiment(sc, 5)
     pd.testing.assert_frame_equal(resumed.kpi_table(), full.kpi_table())
+
+
+def test_a_killed_worker_keeps_finished_replications_and_the_run_resumes():
+    import os
+    import signal
+
+    sc = load_scenario(TINY, ["simulation.horizon_days=200"])
+    pool = LocalProcesses(2)
+    seen = []
+
+    def on_result(out):
+        seen.append(out.replication)
+        if len(seen) == 2:  # a worker dies (OOM killer, node lost) while others are running
+            os.kill(next(iter(pool._pool._processes)), signal.SIGKILL)
+
+    try:
+        r = run_experiment(sc, 12, executor=pool, on_result=on_result)
+    finally:
+        pool.close()
+    assert r.interrupted and 2 <= r.n < 12
+    resumed = run_experiment(sc, 12, done=r.outputs)
+    pd.testing.assert_frame_equal(resumed.kpi_table(), run_experiment(sc, 12).kpi_table())

@@ -100,3 +100,48 @@ def test_heatwave_raises_excursion_losses(pool):
     for kpi in ("excursions", "excursion_loss_units"):
         d = paired_difference(base.kpi_table()[kpi], heat.kpi_table()[kpi])
         assert d.ci95[0] > 0, f"{kpi}: {d}"
+
+
+def _run(pool, name, reps=3):
+    return run_experiment(load_scenario(ROOT / "scenarios" / f"{name}.yaml"), reps, executor=pool)
+
+
+def _paired(base, other, kpi):
+    n = min(base.n, other.n)
+    return paired_difference(base.kpi_table()[kpi][:n], other.kpi_table()[kpi][:n])
+
+
+def _api_on_hand(result):
+    ts = result.timeseries()
+    ts = ts[(ts["site_id"] == "DS-IE-RINGASKIDDY") & (ts["product_id"] == "API-ORA")]
+    return ts.groupby("replication")["on_hand_units"].mean().to_numpy()
+
+
+def test_air_crunch_lowers_service(pool, baseline):
+    d = _paired(baseline, _run(pool, "air-crunch"), "fill_rate")
+    assert d.ci95[1] < 0, d
+
+
+def test_pandemic_surge_raises_demand_and_shortage(pool, baseline):
+    surge = _run(pool, "pandemic-surge")
+    assert _paired(baseline, surge, "demand_units").ci95[0] > 0
+    short = [b + lost for b, lost in zip(surge.kpi_table()["backordered_units"],
+                                         surge.kpi_table()["lost_units"], strict=True)]
+    base_short = [b + lost for b, lost in zip(baseline.kpi_table()["backordered_units"][:3],
+                                              baseline.kpi_table()["lost_units"][:3], strict=True)]
+    assert paired_difference(base_short, short).ci95[0] > 0
+
+
+def test_qc_failure_spike_rejects_more_batches(pool, baseline):
+    spike = _run(pool, "qc-failure-spike")
+    diffs = (spike.kpi_table()["qc_rejected_batches"].to_numpy()
+             - baseline.kpi_table()["qc_rejected_batches"].to_numpy()[:3])
+    # common random numbers: outside the spike the same batches fail, inside it more do
+    assert (diffs >= 0).all() and diffs.sum() > 0
+
+
+def test_api_supplier_loss_drains_api_stock_and_dual_sourcing_restores_it(pool, baseline):
+    loss = _run(pool, "api-supplier-loss")
+    dual = _run(pool, "dual-sourcing")
+    assert paired_difference(_api_on_hand(baseline)[:3], _api_on_hand(loss)).ci95[1] < 0
+    assert paired_difference(_api_on_hand(loss), _api_on_hand(dual)).ci95[0] > 0
