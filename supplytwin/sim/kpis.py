@@ -46,6 +46,7 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
     "cold_storage_utilisation": ("fraction", "Mean over sites and cold classes (2-8 C, frozen, ultra-cold) with a finite capacity of end-of-day stock / capacity."),
     "cold_storage_peak_utilisation": ("fraction", "Highest stock / capacity reached in any cold class at any site."),
     "storage_refused_units": ("units", "Units that arrived to a full storage class and waited at the dock (never dropped)."),
+    "storage_overflow_units": ("units", "Units released by production into a storage class already full (kept on hand, beyond capacity)."),
     "demand_units": ("units", "Customer demand after the warm-up."),
     "delivered_units": ("units", "Units delivered to customers after the warm-up."),
 }
@@ -125,6 +126,7 @@ def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
 
     k["cold_storage_utilisation"], k["cold_storage_peak_utilisation"] = _cold_storage(model, measured)
     k["storage_refused_units"] = rec.storage_refused_units
+    k["storage_overflow_units"] = rec.storage_overflow_units
     k["demand_units"] = demand
     k["delivered_units"] = sum(t.delivered_units for t in tallies.values())
 
