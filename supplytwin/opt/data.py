@@ -236,7 +236,19 @@ def extract(scenario: Scenario, options: DesignOptions | None = None) -> DesignD
 
 def extract_network(net: Network, costs: CostSettings, options: DesignOptions,
                     name: str = "network") -> DesignData:
-    options = options.validate()
+    """The design data set of a network and its cost settings (see the module docstring)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()  # many small objects, none freed: the collector would only rescan them
+    try:
+        return _extract(net, costs, options.validate(), name)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: str) -> DesignData:
     h = costs.holding_rate_per_year if options.holding_rate_per_year is None \
         else options.holding_rate_per_year
     penalty = costs.lost_sale_penalty_usd_per_unit if options.unmet_penalty_usd_per_unit is None \
@@ -298,7 +310,14 @@ def extract_network(net: Network, costs: CostSettings, options: DesignOptions,
 
     # ---- arcs between candidate nodes / demands
     timing: dict[str, LaneTiming] = {}
+    cand_list = sorted(cand_nodes)
+    cand_id = {k: i for i, k in enumerate(cand_list)}
+    by_class: dict[TemperatureClass, list[str]] = defaultdict(list)
+    for p in products:
+        by_class[pclass[p]].append(p)
     arc_keys: list[tuple[str, str]] = []
+    arc_o: list[int] = []  # candidate-node id of the origin
+    arc_d: list[int] = []  # candidate-node id of the destination, -1 for a customer
     for lid, lane in net.lanes.items():
         o, d = lane.origin_id, lane.destination_id
         if o not in in_model:
@@ -307,60 +326,60 @@ def extract_network(net: Network, costs: CostSettings, options: DesignOptions,
         if not to_customer and d not in in_model:
             continue
         t = None
-        for p in products:
-            if (o, p) not in cand_nodes:
+        for tclass, plist in by_class.items():
+            # the cold-chain rule depends on the product only through its temperature class
+            if arc_rule(net, lane, plist[0], options) is not None:
                 continue
-            if to_customer:
-                if (d, p) not in demand_idx:
+            for p in plist:
+                oid = cand_id.get((o, p))
+                if oid is None:
                     continue
-            elif (d, p) not in cand_nodes or (d, p) in made_here:
-                continue  # a make stock point is replenished by its lines, not by lanes
-            if arc_rule(net, lane, p, options) is not None:
-                continue
-            if t is None:
-                t = timing.get(lid) or timing.setdefault(lid, lane_timing(lane))
-            if to_customer and options.max_transit_days is not None \
-                    and t.lead_days > options.max_transit_days + 1e-9:
-                continue
-            arc_keys.append((lid, p))
+                if to_customer:
+                    if (d, p) not in demand_idx:
+                        continue
+                    did = -1
+                else:
+                    did = cand_id.get((d, p))
+                    if did is None or (d, p) in made_here:
+                        continue  # a make stock point is replenished by its lines, not lanes
+                if t is None:
+                    t = timing.get(lid) or timing.setdefault(lid, lane_timing(lane))
+                if to_customer and options.max_transit_days is not None \
+                        and t.lead_days > options.max_transit_days + 1e-9:
+                    continue
+                arc_keys.append((lid, p))
+                arc_o.append(oid)
+                arc_d.append(did)
 
-    # ---- prune nodes that can neither receive nor pass on anything
-    alive_nodes = set(cand_nodes)
-    alive_prod = set(prod_keys)
-    alive_arcs = set(arc_keys)
-    changed = True
-    while changed:
-        changed = False
-        inflow: dict[tuple[str, str], int] = defaultdict(int)
-        outflow: dict[tuple[str, str], int] = defaultdict(int)
-        for lid, p in alive_arcs:
-            lane = net.lanes[lid]
-            outflow[(lane.origin_id, p)] += 1
-            if lane.destination_id not in open_customers:
-                inflow[(lane.destination_id, p)] += 1
-        consumed: set[tuple[str, str]] = set()
-        made: set[tuple[str, str]] = set()
-        for (s, p) in alive_prod:
-            made.add((s, p))
-            for b in net.bom.get((s, p), ()):
-                consumed.add((s, b.input_product_id))
-        new_nodes = {n for n in alive_nodes
-                     if (inflow[n] or n in made) and (outflow[n] or n in consumed)}
-        new_prod = {k for k in alive_prod if k in new_nodes
-                    and all((k[0], b.input_product_id) in new_nodes for b in net.bom.get(k, ()))}
-        new_arcs = set()
-        for lid, p in alive_arcs:
-            lane = net.lanes[lid]
-            if (lane.origin_id, p) not in new_nodes:
-                continue
-            if lane.destination_id not in open_customers and (lane.destination_id, p) not in new_nodes:
-                continue
-            new_arcs.add((lid, p))
-        if new_nodes != alive_nodes or new_prod != alive_prod or new_arcs != alive_arcs:
-            changed = True
-            alive_nodes, alive_prod, alive_arcs = new_nodes, new_prod, new_arcs
-    arc_keys = [k for k in arc_keys if k in alive_arcs]  # keep lane order, deterministic
-    prod_keys = [k for k in prod_keys if k in alive_prod]
+    # ---- prune nodes that can neither receive nor pass on anything (to a fixed point)
+    n_cand = len(cand_list)
+    ao = np.asarray(arc_o, dtype=np.int64)
+    ad = np.asarray(arc_d, dtype=np.int64)
+    arc_alive = np.ones(len(arc_keys), dtype=bool)
+    prod_out = np.array([cand_id[k] for k in prod_keys], dtype=np.int64)
+    prod_in = [[cand_id[(k[0], b.input_product_id)] for b in net.bom.get(k, ())]
+               for k in prod_keys]
+    prod_alive = np.ones(len(prod_keys), dtype=bool)
+    node_alive = np.ones(n_cand, dtype=bool)
+    while True:
+        inflow = np.bincount(ad[arc_alive & (ad >= 0)], minlength=n_cand) > 0
+        outflow = np.bincount(ao[arc_alive], minlength=n_cand) > 0
+        made = np.zeros(n_cand, dtype=bool)
+        made[prod_out[prod_alive]] = True
+        consumed = np.zeros(n_cand, dtype=bool)
+        for j in np.flatnonzero(prod_alive):
+            consumed[prod_in[j]] = True
+        new_nodes = node_alive & (inflow | made) & (outflow | consumed)
+        new_prod = prod_alive & new_nodes[prod_out] & np.array(
+            [bool(new_nodes[ins].all()) if ins else True for ins in prod_in], dtype=bool)
+        new_arcs = arc_alive & new_nodes[ao] & ((ad < 0) | new_nodes[np.maximum(ad, 0)])
+        if (np.array_equal(new_nodes, node_alive) and np.array_equal(new_prod, prod_alive)
+                and np.array_equal(new_arcs, arc_alive)):
+            break
+        node_alive, prod_alive, arc_alive = new_nodes, new_prod, new_arcs
+    alive_nodes = {cand_list[i] for i in np.flatnonzero(node_alive)}
+    arc_keys = [k for k, ok in zip(arc_keys, arc_alive.tolist(), strict=True) if ok]
+    prod_keys = [k for k, ok in zip(prod_keys, prod_alive.tolist(), strict=True) if ok]
 
     # ---- index sites, nodes
     site_idx = {s: i for i, s in enumerate(site_ids)}

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyomo.environ as pe
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
 from supplytwin.opt.data import DesignData
@@ -49,28 +50,15 @@ Term = tuple[float, object]
 
 
 def lin(terms: Sequence[Term]) -> LinearExpression:
-    """A linear expression from (coefficient, variable) pairs."""
-    args = []
-    for c, v in terms:
-        if c == 1.0:
-            args.append(v)
-        else:
-            args.append(MonomialTermExpression((float(c), v)))
-    return LinearExpression(args)
+    """A linear expression from (coefficient, variable) pairs (coefficients are floats)."""
+    mono = MonomialTermExpression
+    return LinearExpression([v if c == 1.0 else mono((c, v)) for c, v in terms])
 
 
-def row(terms: Sequence[Term], lb: float | None, ub: float | None):
-    """``lb <= sum(terms) <= ub`` with constant terms ``(c, number)`` moved into the bounds, so
-    that every constraint body is a pure sum of monomials."""
-    const = 0.0
-    var_terms = []
-    for c, v in terms:
-        if isinstance(v, float | int):
-            const += float(c) * float(v)
-        else:
-            var_terms.append((c, v))
-    return (None if lb is None else lb - const, lin(var_terms),
-            None if ub is None else ub - const)
+def row(terms: Sequence[Term], lb: float | None, ub: float | None, const: float = 0.0):
+    """``lb <= sum(terms) + const <= ub`` as a Pyomo constraint tuple: the constant moves into
+    the bounds, so every constraint body is a pure sum of monomials."""
+    return (None if lb is None else lb - const, lin(terms), None if ub is None else ub - const)
 
 
 @dataclass
@@ -89,9 +77,10 @@ class _Context:
     storage_key: dict[tuple[str, str], int]
     slack_terms: list[Term] = field(default_factory=list)
 
-    def opened(self, s: int, coef: float) -> list[Term]:
+    def opened(self, s: int, coef: float) -> tuple[list[Term], float]:
+        """``coef x open_s`` as (variable terms, constant)."""
         v = self.open_var[s]
-        return [(coef, v)] if v is not None else [(coef, self.open_const[s])]
+        return ([(coef, v)], 0.0) if v is not None else ([], coef * self.open_const[s])
 
     def slack(self, block, name: str, index, weight: float):
         """Elastic mode: a nonnegative slack for one row, weighted in the objective."""
@@ -127,6 +116,13 @@ def build_network_design_model(data: DesignData, options: DesignOptions | None =
     data (cold-chain rule, storage turnover, inventory approximations) act through the data.
     """
     opts = (options or data.options).validate()
+    # the build creates millions of small objects and frees none: the cyclic garbage collector
+    # would only rescan them (it costs half the build time at 300,000 arcs)
+    with PauseGC():
+        return _build(data, opts)
+
+
+def _build(data: DesignData, opts: DesignOptions) -> pe.ConcreteModel:
     m = pe.ConcreteModel(name=f"network_design[{data.scenario_name}]")
     n_sites = len(data.sites)
     n_lanes = len(data.lanes)
@@ -183,7 +179,8 @@ def build_network_design_model(data: DesignData, options: DesignOptions | None =
         def arc_link(m, a):
             o = int(data.lane_origin[data.arc_lane[a]])
             d = float(data.demand_units[data.arc_to_demand[a]])
-            return row([(1.0, X[a])] + ctx.opened(o, -d), None, 0.0)
+            ot, oc = ctx.opened(o, -d)
+            return row([(1.0, X[a])] + ot, None, 0.0, oc)
 
         m.arc_link = pe.Constraint(_strong_rows(data), rule=arc_link)
 
@@ -214,8 +211,9 @@ def build_network_design_model(data: DesignData, options: DesignOptions | None =
     terms += [(float(data.site_expansion_cost[data.site_index[s]]), m.e[s]) for s in exp_sites
               if data.site_expansion_cost[data.site_index[s]]]
     terms += [(float(data.lane_fixed_charge[data.lane_index[l]]), m.w[l]) for l in fc_lanes]
-    terms += [(c, X[a]) for a, c in enumerate(arc_cost(data, opts).tolist()) if c]
-    terms += [(c, Q[j]) for j, c in enumerate((data.prod_cost + data.prod_holding).tolist()) if c]
+    terms += [(c, x) for c, x in zip(arc_cost(data, opts).tolist(), X, strict=True) if c]
+    terms += [(c, q) for c, q in zip((data.prod_cost + data.prod_holding).tolist(), Q, strict=True)
+              if c]
     if opts.allow_unmet:
         terms += [(p, U[k]) for k, p in enumerate(data.demand_penalty.tolist()) if p]
     expr = lin(terms)
@@ -236,7 +234,9 @@ def arc_cost(data: DesignData, options: DesignOptions) -> np.ndarray:
 # ---------------------------------------------------------------- flow families ----------------
 def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int | None) -> None:
     """Balance, demand, capacities and site linking of one set of flow variables: the base case
-    or an N-1 scenario that loses ``lost_site``. A missing variable (None) is a zero flow."""
+    or an N-1 scenario that loses ``lost_site``. A missing variable (None) is a zero flow. In
+    elastic mode only the base case's capacities get slacks: an N-1 scenario that cannot be
+    met shows as a shortfall of its share."""
     data, opts = ctx.data, ctx.opts
     elastic = opts.elastic
     base = lost_site is None
@@ -248,11 +248,12 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
             t.append((1.0, Q[j]))
         return t
 
-    # balance: receipts + production = shipments + consumption by production
+    # balance: shipments + consumption by production = receipts + production (written with the
+    # shipments, usually the longest part, at coefficient +1)
     def balance(bl, n):
-        t = inflow(n)
-        t += [(-1.0, X[a]) for a in data.node_out[n] if X[a] is not None]
-        t += [(-coef, Q[j]) for j, coef in data.node_consumers[n] if Q[j] is not None]
+        t = [(1.0, X[a]) for a in data.node_out[n] if X[a] is not None]
+        t += [(coef, Q[j]) for j, coef in data.node_consumers[n] if Q[j] is not None]
+        t += [(-1.0, v) for _c, v in inflow(n)]
         return row(t, 0.0, 0.0)
 
     live_nodes = [n for n in range(len(data.node_site)) if data.node_site[n] != lost_site]
@@ -262,10 +263,9 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
     def demand(bl, k):
         t = [(1.0, X[a]) for a in data.demand_in[k] if X[a] is not None]
         t.append((1.0, U[k]))
-        if elastic and base and not opts.allow_unmet:
-            d = float(data.demand_units[k])
-            t.append((1.0, ctx.slack(bl, "demand", k, REQUIREMENT_WEIGHT / max(d, 1.0))))
         d = float(data.demand_units[k])
+        if elastic and base and not opts.allow_unmet:
+            t.append((1.0, ctx.slack(bl, "demand", k, REQUIREMENT_WEIGHT / max(d, 1.0))))
         return row(t, d, d)
 
     b.demand = pe.Constraint(range(len(data.demand_units)), rule=demand)
@@ -278,13 +278,14 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
     def production_capacity(bl, s_name):
         s = data.site_index[s_name]
         t = [(float(data.prod_line_days[j]), Q[j]) for j in by_site[s] if Q[j] is not None]
-        t += ctx.opened(s, -float(data.site_line_days[s]))
+        ot, oc = ctx.opened(s, -float(data.site_line_days[s]))
+        t += ot
         if ctx.expand[s] is not None and data.site_expansion_line_days[s] > 0:
             t.append((-float(data.site_expansion_line_days[s]), ctx.expand[s]))
-        if elastic:
+        if elastic and base:
             t.append((-1.0, ctx.slack(bl, "production_capacity", s_name,
                                       1.0 / max(float(data.site_line_days[s]), 1.0))))
-        return row(t, None, 0.0)
+        return row(t, None, 0.0, oc)
 
     b.production_capacity = pe.Constraint(
         [data.sites[s] for s in sorted(by_site) if s != lost_site], rule=production_capacity)
@@ -299,13 +300,14 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         for n in data.storage_nodes[g]:
             t += inflow(n)
         cap = float(data.storage_throughput[g])
-        t += ctx.opened(s, -cap)
+        ot, oc = ctx.opened(s, -cap)
+        t += ot
         if ctx.expand[s] is not None and data.site_expansion_line_days[s] == 0:
             t.append((-cap * share, ctx.expand[s]))
-        if elastic:
+        if elastic and base:
             t.append((-1.0, ctx.slack(bl, "storage_capacity", (s_name, tclass),
                                       1.0 / max(cap, 1.0))))
-        return row(t, None, 0.0)
+        return row(t, None, 0.0, oc)
 
     b.storage_capacity = pe.Constraint(
         [(data.sites[s], data.storage_class[g].value)
@@ -322,7 +324,7 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
         l = data.lane_index[lid]
         t = on_lane(l)
         c = float(data.lane_capacity[l])
-        if elastic:
+        if elastic and base:
             t.append((-1.0, ctx.slack(bl, "lane_capacity", lid, 1.0 / max(c, 1.0))))
         if ctx.used[l] is not None:
             return row(t + [(-c, ctx.used[l])], None, 0.0)

@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 import pyomo.environ as pe
+from pyomo.common.gc_manager import PauseGC
 from pyomo.core.base.var import VarData
 from pyomo.core.expr.numeric_expr import LinearExpression, MonomialTermExpression
 
@@ -184,6 +185,11 @@ class CompiledLP:
 
 def compile_linear(model: pe.ConcreteModel) -> CompiledLP:
     """Every variable, active linear constraint and the active objective as arrays."""
+    with PauseGC():  # nothing to collect; the collector would rescan the model repeatedly
+        return _compile_linear(model)
+
+
+def _compile_linear(model: pe.ConcreteModel) -> CompiledLP:
     inf = math.inf
     cols: list[VarData] = []
     col_of: dict[int, int] = {}

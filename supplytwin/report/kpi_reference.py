@@ -49,7 +49,7 @@ model's state at the end; a difference raises `MassBalanceError` and the run fai
 |---|---|---|
 | `kpis_by_product` | product | demand_units, fill_rate, backordered_units, lost_units, patients_affected, expired_units, excursion_loss_units, qc_rejected_batches, produced_units |
 | `service_by_customer` | customer x product | orders, demand_units, filled_immediately_units, lost_units, fill_rate, otif |
-| `timeseries` | day x site x product | on_hand_units, on_order_units (in production, in transit or backordered upstream), backlog_units (owed to customers and downstream sites), at the end of each day |
+| `timeseries` | day x site x product | on_hand_units, in_transit_units (shipped towards the stock point, not yet received), on_order_units (in production, in transit or backordered upstream), backlog_units (owed to customers and downstream sites), at the end of each day |
 | `events` (with `--events`) | one per event | time_days, event (produce, release, reject, consume, ship, deliver, expired, excursion, disruption_start/end), lot_id, product_id, site_id, quantity_units, lane_id, customer_id, order_id, inputs (lot genealogy) |
 """
 

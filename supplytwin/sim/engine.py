@@ -51,7 +51,8 @@ class Model:
         self.max_surge = self._max_surge()
         self._order_ids = itertools.count(1)
         self.orders: list[Order] = []
-        self.quarantine: dict[int, tuple[str, list[Parcel]]] = {}
+        #: shipments held by QA after an excursion, by quarantine id
+        self.quarantine: dict[int, Shipment] = {}
         self._quarantine_ids = itertools.count(1)
         self.docks: dict[int, Shipment] = {}
         self.storage_used: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
@@ -278,7 +279,7 @@ class Model:
             for p in sh.parcels:
                 p.excursion_hours += excursion_hours
             qid = next(self._quarantine_ids)
-            self.quarantine[qid] = (lane.destination_id, sh.parcels)
+            self.quarantine[qid] = sh
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         self.docks[id(sh)] = sh
@@ -306,6 +307,7 @@ class Model:
             lost = sum(p.quantity_units for p in bad)
             if sh.destination is not None:
                 sh.destination.on_order_units -= lost
+                sh.destination.in_transit_units -= lost
                 sh.destination.review()
             elif sh.order is not None:
                 self._replace(lane, sh, lost)
@@ -346,6 +348,7 @@ class Model:
         del self.docks[id(sh)]
         if dest is not None:
             dest.on_order_units -= sh.units
+            dest.in_transit_units -= sh.units
             dest.receive(sh.parcels)
             return
         order = sh.order  # customer delivery
@@ -373,8 +376,8 @@ class Model:
             if env.now > horizon + 1e-9:
                 return
             for key, sp in self.stockpoints.items():
-                rec.daily.append((env.now, key[0], key[1], sp.stock.units, sp.on_order_units,
-                                  sp.backlog_units))
+                rec.daily.append((env.now, key[0], key[1], sp.stock.units, sp.in_transit_units,
+                                  sp.on_order_units, sp.backlog_units))
 
     def _site_reopened(self, site_id: str) -> Callable[[], None]:
         def reopen() -> None:
@@ -392,7 +395,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
              horizon_days: float | None = None, log_events: bool = False,
              progress: Callable[[float], None] | None = None):
     """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
-    from supplytwin.sim.kpis import compute_kpis, service_by_customer
+    from supplytwin.sim.kpis import DAILY_COLUMNS, compute_kpis, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
 
@@ -415,9 +418,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     balance = check_mass_balance(model)
     kpis, by_product = compute_kpis(model)
     rec = model.recorder
-    timeseries = pd.DataFrame(rec.daily, columns=["time_days", "site_id", "product_id",
-                                                  "on_hand_units", "on_order_units",
-                                                  "backlog_units"])
+    timeseries = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
     return RunResult(
         scenario_name=scenario.name,
         seed=seed,

@@ -75,6 +75,9 @@ class Stockpoint:
     backlog: deque[Request] = field(default_factory=deque)
     backlog_units: float = 0.0
     on_order_units: float = 0.0
+    #: units shipped towards this stock point and not yet received (queued, travelling, at the
+    #: dock, in QA quarantine); part of on_order_units
+    in_transit_units: float = 0.0
     customer_backlog: Level | None = None
     on_hand: Level | None = None
     serves_customers: bool = False

@@ -51,6 +51,10 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
     "delivered_units": ("units", "Units delivered to customers after the warm-up."),
 }
 
+#: columns of the daily time series (end of each day, per stock point)
+DAILY_COLUMNS = ["time_days", "site_id", "product_id", "on_hand_units", "in_transit_units",
+                 "on_order_units", "backlog_units"]
+
 COLD = (TemperatureClass.REFRIGERATED, TemperatureClass.FROZEN, TemperatureClass.ULTRA_COLD)
 
 
@@ -81,8 +85,7 @@ def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
     k["backordered_units"] = sum(t.backordered_units for t in tallies.values())
     k["lost_units"] = sum(t.lost_units for t in tallies.values())
 
-    daily = pd.DataFrame(rec.daily, columns=["time_days", "site_id", "product_id",
-                                             "on_hand_units", "on_order_units", "backlog_units"])
+    daily = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
     measured = daily[daily["time_days"] > warm]
     facing_keys = {(sp.site_id, sp.product_id) for sp in facing}
     thr = sc.kpis.stockout_threshold_units

@@ -47,10 +47,24 @@ def census(model: Model) -> dict[str, dict[str, float]]:
                 out["in_transit"][sh.product_id] += units(sh)
     for sh in model.docks.values():
         out["in_transit"][sh.product_id] += units(sh)
-    for _site, parcels in model.quarantine.values():
-        for p in parcels:
+    for sh in model.quarantine.values():
+        for p in sh.parcels:
             out["quarantine"][p.lot.product_id] += p.quantity_units
     return out
+
+
+def _inbound_by_stockpoint(model: Model) -> dict[int, float]:
+    """Units on their way to each stock point, from the shipments themselves."""
+    inbound: dict[int, float] = defaultdict(float)
+    shipments = [sh for lane in model.lanes.values() for sh in lane.queue]
+    shipments += [sh for lane in model.lanes.values() for dep in lane.in_flight
+                  for sh in dep.shipments]
+    shipments += list(model.docks.values())
+    shipments += list(model.quarantine.values())
+    for sh in shipments:
+        if sh.destination is not None:
+            inbound[id(sh.destination)] += sum(p.quantity_units for p in sh.parcels)
+    return inbound
 
 
 def check_mass_balance(model: Model, rel_tol: float = 1e-9) -> pd.DataFrame:
@@ -82,4 +96,11 @@ def check_mass_balance(model: Model, rel_tol: float = 1e-9) -> pd.DataFrame:
                 f"mass balance violated for product {pid!r}: in {inflow:.6f} units "
                 f"(initial + produced) but out + stocks {outflow:.6f} units: {r}"
             )
+    inbound = _inbound_by_stockpoint(model)
+    for sp in model.stockpoints.values():
+        if abs(inbound[id(sp)] - sp.in_transit_units) > 1e-6 * max(1.0, sp.in_transit_units):
+            raise MassBalanceError(
+                f"in-transit units towards {sp.site_id}/{sp.product_id} are booked as "
+                f"{sp.in_transit_units:.6f} but the shipments on their way hold "
+                f"{inbound[id(sp)]:.6f}")
     return pd.DataFrame(rows)

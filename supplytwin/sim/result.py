@@ -20,7 +20,8 @@ class RunResult:
     kpis: dict[str, float]
     kpis_by_product: pd.DataFrame
     #: daily state per stock point: time_days, site_id, product_id, on_hand_units,
-    #: on_order_units (in production, in transit or backordered upstream), backlog_units
+    #: in_transit_units (shipped towards it, not yet received), on_order_units (in production,
+    #: in transit or backordered upstream), backlog_units (owed to customers and downstream)
     timeseries: pd.DataFrame
     #: per-product mass balance (every column in units; imbalance_units is ~0 by check)
     mass_balance: pd.DataFrame

@@ -87,7 +87,10 @@ class Lane:
         product_id = destination.product_id if destination is not None else order.product_id
 
         def ship(parcels: list[Parcel]) -> None:
-            self.enqueue(Shipment(parcels, destination, order, product_id, self.model.env.now))
+            sh = Shipment(parcels, destination, order, product_id, self.model.env.now)
+            if destination is not None:
+                destination.in_transit_units += sh.units
+            self.enqueue(sh)
 
         return ship
 

@@ -47,7 +47,7 @@ def fill_rate_ci(m):
 
 def backlog_ci(m):
     warm = m.scenario.simulation.warmup_days
-    rows = [(t, b) for (t, s, _p, _oh, _oo, b) in m.recorder.daily if s == "DC" and t > warm]
+    rows = [(row[0], row[-1]) for row in m.recorder.daily if row[1] == "DC" and row[0] > warm]
     t, b = map(np.array, zip(*rows, strict=True))
     return batch_means_ci(b, t, warm, m.scenario.simulation.horizon_days)
 
