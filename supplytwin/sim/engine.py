@@ -138,11 +138,19 @@ class Model:
         return demand_mod.seasonal_factor(doy, cc.seasonal_amplitude, cc.seasonal_peak_day)
 
     def pick_lane(self, lanes: list[LaneRow]) -> LaneRow:
-        """First lane whose origin is up and which is open; else the primary."""
-        for l in lanes:
-            if self.dis.site_up(l.origin_id) and self.dis.lane_open(l.lane_id):
+        """The source lane for an order, in the order of preference:
+
+        the first lane that is open, whose origin is up and that is not backed up (fewer
+        units queued than one departure can take at its current, possibly cut, capacity);
+        else the first that is open with its origin up (it will queue); else the primary.
+        This is how an air-freight crunch spills orders onto a slower backup lane.
+        """
+        usable = [l for l in lanes
+                  if self.dis.site_up(l.origin_id) and self.dis.lane_open(l.lane_id)]
+        for l in usable:
+            if not self.lanes[l.lane_id].backed_up():
                 return l
-        return lanes[0]
+        return usable[0] if usable else lanes[0]
 
     def storage_change(self, site_id: str, product_id: str, delta: float) -> None:
         key = (site_id, self.net.products[product_id].temperature_class)

@@ -80,6 +80,13 @@ class Lane:
         if not self.on_demand:
             env.process(self._run())
 
+    def backed_up(self) -> bool:
+        """More units wait than the next departure can take (capacity cut by disruptions)."""
+        cap = self.row.capacity_units_per_departure
+        if cap is None or self.on_demand:
+            return False
+        return self.queued_units >= cap * self.model.dis.lane_capacity_factor(self.row.lane_id)
+
     # ---- loading ----------------------------------------------------------------------------
     def shipper(self, destination: Stockpoint | None, order: Order | None
                 ) -> Callable[[list[Parcel]], None]:
