@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,6 @@ from rich.table import Table
 
 from supplytwin.cli import app
 from supplytwin.cli.common import EXIT_USER_ERROR, SetOption, load, make_console, user_errors
-from supplytwin.errors import SupplytwinError
 
 OUT_TABLES = ("sites", "flows", "production", "demand", "costs", "capacities")
 
@@ -117,13 +115,13 @@ def _unmet_table(res) -> Table | None:
 def _ranking_table(df) -> Table:
     t = Table(title="designs judged by simulation (common random numbers, 95 % CI)")
     for c in ("sim rank", "design", "model rank", "model cost", "simulated cost",
-              "95 % CI", "fill rate", "vs optimum", "open candidates"):
+              "95 % CI ±", "fill rate", "vs optimum", "open candidates"):
         t.add_column(c, justify="left" if c in ("design", "open candidates") else "right")
     for r in df.itertuples(index=False):
         diff = "–" if r.model_rank == 1 else (
             f"{r.diff_vs_optimum_usd:+,.0f}{' *' if r.diff_significant else ''}")
         t.add_row(str(r.sim_rank), r.design, str(r.model_rank), _usd(r.model_cost_usd),
-                  _usd(r.sim_cost_usd), f"{_usd(r.sim_cost_ci_low)} .. {_usd(r.sim_cost_ci_high)}",
+                  _usd(r.sim_cost_usd), _usd((r.sim_cost_ci_high - r.sim_cost_ci_low) / 2),
                   f"{r.fill_rate:.2%}", diff, r.open_candidates or "(none)")
     return t
 
@@ -155,8 +153,9 @@ def optimize(
         help="Write results (tables, summary, design scenario) into this folder.")] = None,
     evaluate: Annotated[int, typer.Option(
         "--evaluate", min=0, help="Also find the N-1 next-best designs and simulate all N.")] = 0,
-    reps: Annotated[int, typer.Option(
-        "--reps", min=2, help="Replications per design for --evaluate.")] = 10,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", min=2, help="Replications per design for --evaluate (default: the "
+        "scenario's simulation.replications).")] = None,
     seed: Annotated[int | None, typer.Option(help="Root seed for --evaluate.")] = None,
     co2_price: Annotated[float, typer.Option(
         "--co2-price", help="USD per tonne CO2e for --objective cost+co2.")] = 100.0,
@@ -177,7 +176,7 @@ def optimize(
 ) -> None:
     """Optimise open/closed sites, flows and production of SCENARIO; write the design as a
     scenario extending SCENARIO. An infeasible model is explained and exits with code 2."""
-    from supplytwin.opt import DesignOptions, SolverSettings, extract, optimise
+    from supplytwin.opt import DesignOptions, SolverSettings, optimise
     from supplytwin.opt.design import write_design
     from supplytwin.store.atomic import atomic_directory
     from supplytwin.store.results import _jsonable
@@ -193,18 +192,12 @@ def optimize(
             raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
                                   str(out))
         sc = load(scenario, sets)
-        if evaluate and sets:
-            raise SupplytwinError("--evaluate writes design scenarios that extend SCENARIO; "
-                                  "--set overrides would be lost, write them into a scenario "
-                                  "file instead")
+        reps = reps or max(sc.simulation.replications, 2)
         con = make_console()
         err = make_console(stderr=True)
-        started = datetime.now(timezone.utc)
-        t0 = time.perf_counter()
-        data = extract(sc, options)
-        extract_s = time.perf_counter() - t0
-        res = optimise(data, options, settings)
-        res.stats["extract_s"] = extract_s
+        started = datetime.now(UTC)
+        res = optimise(sc, options, settings)
+        data = res.data
         if not as_json:
             con.print(_summary_table(res, sc.name))
         ranking = None
@@ -229,10 +222,10 @@ def optimize(
                 final = out.resolve()
                 if res.ok:
                     _write_tables(tmp, res)
-                    design_path = write_design(sc, res, tmp, final_folder=final)
+                    design_path = write_design(sc, res, tmp, final_folder=final, sets=sets or ())
                     if evaluate:
-                        ranking = _evaluate(sc, data, options, settings, res, evaluate, reps,
-                                            seed, tmp, final, err)
+                        ranking = _evaluate(sc, data, options, settings, evaluate, reps,
+                                            seed, tmp, final, err, sets or ())
                         ranking.to_csv(tmp / "evaluation.csv", index=False)
                 if res.explanation is not None:
                     (tmp / "infeasibility.txt").write_text(str(res.explanation) + "\n")
@@ -244,8 +237,8 @@ def optimize(
             import tempfile
 
             with tempfile.TemporaryDirectory() as tmpd:
-                ranking = _evaluate(sc, data, options, settings, res, evaluate, reps, seed,
-                                    Path(tmpd), Path(tmpd), err)
+                ranking = _evaluate(sc, data, options, settings, evaluate, reps, seed,
+                                    Path(tmpd), Path(tmpd), err, sets or ())
         if ranking is not None and not as_json:
             con.print(_ranking_table(ranking))
             if len(ranking) and int(ranking.iloc[0]["model_rank"]) != 1:
@@ -262,14 +255,14 @@ def optimize(
             raise typer.Exit(EXIT_USER_ERROR)
 
 
-def _evaluate(sc, data, options, settings, best, n, reps, seed, folder: Path, final: Path, err):
+def _evaluate(sc, data, options, settings, n, reps, seed, folder: Path, final: Path, err, sets):
     from supplytwin.opt.evaluate import evaluate_designs, next_best_designs
 
     err.print(f"finding the {n} best distinct designs ...", markup=False)
     designs = next_best_designs(data, n, options, settings)
     sub = folder / "designs"
     ranking, _ = evaluate_designs(sc, designs, sub, reps, seed, final_folder=final / "designs",
-                                  progress=lambda msg: err.print(msg, markup=False))
+                                  progress=lambda msg: err.print(msg, markup=False), sets=sets)
     return ranking
 
 

@@ -27,6 +27,8 @@ class ReplicationOutput:
     kpis_by_product: Any
     timeseries: Any
     service_by_customer: Any
+    #: units and excursions per lane after the warm-up: lane_id, units, excursions
+    lanes: Any
     wall_seconds: float
     events_processed: int
 
@@ -34,9 +36,15 @@ class ReplicationOutput:
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
     from supplytwin.sim import simulate
 
+    import pandas as pd
+
     r = simulate(scenario, seed=seed, replication=replication)
+    lane_ids = sorted(set(r.units_by_lane) | set(r.excursions_by_lane))
+    lanes = pd.DataFrame({"lane_id": lane_ids,
+                          "units": [r.units_by_lane.get(l, 0.0) for l in lane_ids],
+                          "excursions": [r.excursions_by_lane.get(l, 0) for l in lane_ids]})
     return ReplicationOutput(replication, seed, r.kpis, r.kpis_by_product, r.timeseries,
-                             r.service_by_customer, r.wall_seconds, r.events_processed)
+                             r.service_by_customer, lanes, r.wall_seconds, r.events_processed)
 
 
 class Executor:

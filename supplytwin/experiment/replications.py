@@ -63,6 +63,11 @@ class ExperimentResult:
         frames = [o.kpis_by_product.assign(replication=i) for i, o in sorted(self.outputs.items())]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    def by_lane(self) -> pd.DataFrame:
+        """Units shipped and excursions per lane and replication."""
+        frames = [o.lanes.assign(replication=i) for i, o in sorted(self.outputs.items())]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def by_customer(self) -> pd.DataFrame:
         frames = [o.service_by_customer.assign(replication=i)
                   for i, o in sorted(self.outputs.items())]

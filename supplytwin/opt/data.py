@@ -32,9 +32,11 @@ highspy build in the benchmark.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 
@@ -53,6 +55,9 @@ from supplytwin.opt.options import DesignOptions
 
 DAYS = 365.0
 STOCKING_KINDS = frozenset({SiteKind.DISTRIBUTION_CENTRE, SiteKind.WHOLESALER})
+#: an expansion costs at least this much a year, so that a site without a fixed cost is not
+#: expanded for nothing (the solver would be indifferent)
+MIN_EXPANSION_COST = 1.0
 
 
 @dataclass(frozen=True)
@@ -70,16 +75,21 @@ class LaneTiming:
 
 
 def lane_timing(lane: LaneRow) -> LaneTiming:
-    s = parse_schedule(lane.departure_schedule)
-    transit = lane.transit_time_days.mean
+    deps, wait, period = _schedule_stats(lane.departure_schedule)
+    return LaneTiming(deps, wait, period, lane.transit_time_days.mean + wait)
+
+
+@lru_cache(maxsize=1024)
+def _schedule_stats(text: str) -> tuple[float, float, float]:
+    """(departures per year, mean wait for a departure, period) of a schedule."""
+    s = parse_schedule(text)
     if s.period_days == 0:
-        return LaneTiming(math.inf, 0.0, 0.0, transit)
+        return math.inf, 0.0, 0.0
     offs = list(s.offsets_days)
-    gaps = [b - a for a, b in zip(offs, offs[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(offs)]
     gaps.append(s.period_days - offs[-1] + offs[0])
     wait = sum(g * g for g in gaps) / (2.0 * s.period_days)
-    deps = DAYS * len(offs) / s.period_days
-    return LaneTiming(deps, wait, s.period_days, transit + wait)
+    return DAYS * len(offs) / s.period_days, wait, s.period_days
 
 
 def arc_rule(net: Network, lane: LaneRow, product_id: str, options: DesignOptions) -> str | None:
@@ -326,7 +336,7 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         if not to_customer and d not in in_model:
             continue
         t = None
-        for tclass, plist in by_class.items():
+        for plist in by_class.values():
             # the cold-chain rule depends on the product only through its temperature class
             if arc_rule(net, lane, plist[0], options) is not None:
                 continue
@@ -406,10 +416,12 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
                 expandable[i] = True
                 exp_line_days[i] = DAYS
                 exp_cost[i] = options.expansion_cost_share * fixed[i] / max(site_lines[i], 1.0)
+                exp_cost[i] = max(exp_cost[i], MIN_EXPANSION_COST)
             elif r.kind in STOCKING_KINDS and any(
                     r.storage_capacity_units(t) is not None for t in TemperatureClass):
                 expandable[i] = True
                 exp_cost[i] = options.expansion_cost_share * fixed[i]
+                exp_cost[i] = max(exp_cost[i], MIN_EXPANSION_COST)
 
     # ---- production arrays
     prod_idx = {k: i for i, k in enumerate(prod_keys)}
@@ -487,53 +499,65 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
             if options.lane_fixed_charges:
                 lane_fc[i] = lane.cost_per_shipment_usd * t.departures_per_year
 
+    # per-lane and per-product parameters, then gathered per arc (vectorised)
+    rows_l = [net.lanes[lid] for lid in lane_ids]
+    t_l = [timing[lid] for lid in lane_ids]
+    l_freight = np.array([r.cost_per_unit_usd for r in rows_l], dtype=float)
+    l_ship = np.array([r.cost_per_shipment_usd for r in rows_l], dtype=float)
+    l_co2 = np.array([r.co2_kg_per_unit for r in rows_l], dtype=float)
+    l_handling = np.array([net.sites[r.origin_id].handling_cost_usd_per_unit for r in rows_l])
+    l_on_demand = np.array([t.on_demand for t in t_l], dtype=bool)
+    l_cycle_days = np.array([max(t.period_days / 2.0, options.min_cycle_days) for t in t_l])
+    l_sqrt_lead = np.sqrt(np.maximum(lane_lead, 0.0))
+    p_idx = {p: i for i, p in enumerate(products)}
+    p_vh = np.array([pvalue[p] * h / DAYS for p in products])
+    p_cv = np.array([cv_site.get(p, 0.0) for p in products])
+
     n_arcs = len(arc_keys)
-    arc_lane = np.zeros(n_arcs, dtype=np.int64)
-    arc_from = np.zeros(n_arcs, dtype=np.int64)
-    arc_to_node = np.full(n_arcs, -1, dtype=np.int64)
-    arc_to_dem = np.full(n_arcs, -1, dtype=np.int64)
-    freight = np.zeros(n_arcs)
-    ship = np.zeros(n_arcs)
-    handling = np.zeros(n_arcs)
-    pipeline = np.zeros(n_arcs)
-    cycle = np.zeros(n_arcs)
-    safety = np.zeros(n_arcs)
-    co2 = np.zeros(n_arcs)
-    arc_product: list[str] = []
+    arc_product = [p for _lid, p in arc_keys]
+    arc_lane = np.fromiter((lane_idx[lid] for lid, _p in arc_keys), dtype=np.int64, count=n_arcs)
+    arc_p = np.fromiter((p_idx[p] for p in arc_product), dtype=np.int64, count=n_arcs)
+    cand_to_node = np.full(len(cand_list), -1, dtype=np.int64)
+    for k, i in node_idx.items():
+        cand_to_node[cand_id[k]] = i
+    ao, ad = ao[arc_alive], ad[arc_alive]
+    arc_from = cand_to_node[ao]
+    to_cust = ad < 0
+    arc_to_node = np.where(to_cust, -1, cand_to_node[np.maximum(ad, 0)])
+    dests = [lane_dest for lane_dest in (rows_l[l].destination_id for l in arc_lane.tolist())]
+    arc_to_dem = np.array([demand_idx[(d, p)] if c else -1 for d, p, c
+                           in zip(dests, arc_product, to_cust.tolist(), strict=True)],
+                          dtype=np.int64)
+    vh = p_vh[arc_p]
+    freight = l_freight[arc_lane]
+    handling = l_handling[arc_lane]
+    pipeline = vh * lane_lead[arc_lane]
+    co2 = l_co2[arc_lane]
+    stock = ~to_cust
+    cycle = np.where(stock, vh * l_cycle_days[arc_lane], 0.0)
+    safety = np.where(stock, vh * options.service_z * p_cv[arc_p] * l_sqrt_lead[arc_lane], 0.0)
+    # on-demand lanes: the per-shipment cost spread over a typical shipment
+    size = np.ones(n_arcs)
+    order_arr = np.maximum(np.asarray(order_units, dtype=float), 1.0)
+    size[to_cust] = order_arr[arc_to_dem[to_cust]] if len(order_arr) else 1.0
+    ship_units = {n: _shipment_units(net, node_keys[n], options)
+                  for n in set(arc_to_node[stock].tolist())}
+    size[stock] = [ship_units[n] for n in arc_to_node[stock].tolist()]
+    ship = np.where(l_on_demand[arc_lane], l_ship[arc_lane] / size, 0.0)
+
     node_in: list[list[int]] = [[] for _ in node_keys]
     node_out: list[list[int]] = [[] for _ in node_keys]
     demand_in: list[list[int]] = [[] for _ in demand_keys]
     lane_arcs: list[list[int]] = [[] for _ in lane_ids]
-    for a, (lid, p) in enumerate(arc_keys):
-        lane = net.lanes[lid]
-        t = timing[lid]
-        li = lane_idx[lid]
-        arc_lane[a] = li
+    for a, (li, nf, nt, k) in enumerate(zip(arc_lane.tolist(), arc_from.tolist(),
+                                            arc_to_node.tolist(), arc_to_dem.tolist(),
+                                            strict=True)):
         lane_arcs[li].append(a)
-        arc_product.append(p)
-        n_from = node_idx[(lane.origin_id, p)]
-        arc_from[a] = n_from
-        node_out[n_from].append(a)
-        v = pvalue[p] * h / DAYS
-        freight[a] = lane.cost_per_unit_usd
-        handling[a] = net.sites[lane.origin_id].handling_cost_usd_per_unit
-        pipeline[a] = v * t.lead_days
-        co2[a] = lane.co2_kg_per_unit
-        dest = lane.destination_id
-        if dest in open_customers:
-            k = demand_idx[(dest, p)]
-            arc_to_dem[a] = k
-            demand_in[k].append(a)
-            if t.on_demand:
-                ship[a] = lane.cost_per_shipment_usd / max(order_units[k], 1.0)
+        node_out[nf].append(a)
+        if nt >= 0:
+            node_in[nt].append(a)
         else:
-            n_to = node_idx[(dest, p)]
-            arc_to_node[a] = n_to
-            node_in[n_to].append(a)
-            cycle[a] = v * max(t.period_days / 2.0, options.min_cycle_days)
-            safety[a] = v * options.service_z * cv_site.get(p, 0.0) * math.sqrt(max(t.lead_days, 0.0))
-            if t.on_demand:
-                ship[a] = lane.cost_per_shipment_usd / _shipment_units(net, (dest, p), options)
+            demand_in[k].append(a)
 
     # ---- storage groups
     st_site: list[int] = []

@@ -31,6 +31,7 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +128,11 @@ def design_document(scenario: Scenario, result: DesignResult, *, name: str | Non
 
     # ---- demand streams (a fail-over lane must start at a stock point with a policy row)
     stocked = set(net.policies) | {(r["site_id"], r["product_id"]) for r in new_rows}
+    unit = data.arc_unit_cost
     for k in range(len(data.demand_units)):
         c, p = data.demand_customer[k], data.demand_product[k]
         arcs = data.demand_in[k]
         served = sorted((a for a in arcs if x[a] > 0), key=lambda a: (-x[a], data.arc_label(a)))
-        unit = data.arc_unit_cost
         spare = sorted((a for a in arcs if x[a] <= 0
                         and data.sites[data.lane_origin[data.arc_lane[a]]] in open_sites
                         and (data.sites[data.lane_origin[data.arc_lane[a]]], p) in stocked),
@@ -157,11 +158,14 @@ def design_document(scenario: Scenario, result: DesignResult, *, name: str | Non
 
 def write_design(scenario: Scenario, result: DesignResult, folder: Path, *,
                  name: str | None = None, file_name: str | None = None,
-                 final_folder: Path | None = None, rescale_policies: bool = True) -> Path:
+                 final_folder: Path | None = None, rescale_policies: bool = True,
+                 sets: Sequence[str] = ()) -> Path:
     """Write the design scenario (and its policies table if needed) into ``folder``.
 
     ``extends`` is written relative to ``final_folder`` (default ``folder``): the folder the
-    files will finally live in when ``folder`` is a temporary one renamed afterwards.
+    files will finally live in when ``folder`` is a temporary one renamed afterwards. ``sets``
+    are the ``--set`` overrides the scenario was loaded with: they are written into the design
+    (under the design's own edits), so the design scenario is the network that was optimised.
     """
     if scenario.source is None:
         raise DesignWriteError("the scenario was built in code, not loaded from a file: a design "
@@ -174,6 +178,8 @@ def write_design(scenario: Scenario, result: DesignResult, folder: Path, *,
     doc, policies_rows = design_document(scenario, result, name=name, extends=extends,
                                          policies_file=policies_file,
                                          rescale_policies=rescale_policies)
+    if sets:
+        doc = _with_sets(doc, sets)
     folder.mkdir(parents=True, exist_ok=True)
     if policies_rows is not None:
         _write_csv(folder / policies_file, policies_rows, list(PolicyRow.model_fields))
@@ -184,6 +190,29 @@ def write_design(scenario: Scenario, result: DesignResult, folder: Path, *,
     path.write_text(header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True,
                                             width=100), encoding="utf-8")
     return path
+
+
+def _with_sets(doc: dict[str, Any], sets: Sequence[str]) -> dict[str, Any]:
+    """``doc`` with the ``--set`` overrides underneath it (the design's own keys win)."""
+    from supplytwin.scenario.loader import apply_sets
+
+    class _Ignore:  # the overrides were checked when the scenario was loaded
+        def add(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    base: dict[str, Any] = {}
+    apply_sets(base, list(sets), _Ignore())  # type: ignore[arg-type]
+    for k in ("name", "description", "extends"):
+        base.pop(k, None)
+    head = {k: doc[k] for k in ("name", "description", "extends") if k in doc}
+    return {**head, **_merge(base, {k: v for k, v in doc.items() if k not in head})}
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in top.items():
+        out[k] = _merge(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+    return out
 
 
 def _description(scenario: Scenario, result: DesignResult) -> str:

@@ -19,7 +19,7 @@ the design's open sites and expansions, which the simulator does not charge.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,7 +110,7 @@ def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, flo
 
 def evaluate_designs(scenario: Scenario, designs: list[DesignResult], folder: Path, reps: int,
                      seed: int | None = None, *, final_folder: Path | None = None,
-                     progress: Callable[[str], None] | None = None
+                     progress: Callable[[str], None] | None = None, sets: Sequence[str] = ()
                      ) -> tuple[pd.DataFrame, list[EvaluatedDesign]]:
     """Write each design into ``folder``, simulate ``reps`` replications of each with common
     random numbers, and return the ranking table and the per-design replications."""
@@ -124,7 +124,7 @@ def evaluate_designs(scenario: Scenario, designs: list[DesignResult], folder: Pa
     for i, res in enumerate(designs):
         label = f"design-{i + 1}"
         path = write_design(scenario, res, folder, name=f"{scenario.name}-{label}",
-                            final_folder=final_folder)
+                            final_folder=final_folder, sets=sets)
         if progress:
             progress(f"simulating {label} ({reps} replications)")
         sc = load_scenario(path)

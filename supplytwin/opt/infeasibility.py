@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
 from supplytwin.opt.data import DesignData
 from supplytwin.opt.model import build_network_design_model, coverage_paths
 from supplytwin.opt.options import DesignOptions

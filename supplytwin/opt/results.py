@@ -27,7 +27,6 @@ import pandas as pd
 import pyomo.environ as pe
 
 from supplytwin.opt.data import DAYS, DesignData
-from supplytwin.opt.model import arc_cost
 from supplytwin.opt.options import DesignOptions
 from supplytwin.opt.solver import SolveOutcome, SolverSettings, solve
 
@@ -253,15 +252,19 @@ def _capacities(model, data: DesignData, opts: DesignOptions, design: Design, x,
                              dual(model.production_capacity[s_name])))
     # storage throughput
     share = opts.expansion_storage_share
+    group = {(data.sites[s], t.value): g
+             for g, (s, t) in enumerate(zip(data.storage_site, data.storage_class, strict=True))}
+    prod_at = {int(n): j for j, n in enumerate(data.prod_node)}
     for (s_name, tclass) in model.storage_capacity:
-        g = [i for i in range(len(data.storage_site))
-             if data.sites[data.storage_site[i]] == s_name and data.storage_class[i].value == tclass][0]
+        g = group[(s_name, tclass)]
         used = 0.0
         for n in data.storage_nodes[g]:
             used += sum(x[a] for a in data.node_in[n])
-            used += sum(q[j] for j in range(len(data.prod_node)) if data.prod_node[j] == n)
-        factor = (s_name in design.open_sites) * (1.0 + (share if s_name in design.expanded
-                                                         and data.site_expansion_line_days[data.site_index[s_name]] == 0 else 0.0))
+            if n in prod_at:
+                used += q[prod_at[n]]
+        is_dc = data.site_expansion_line_days[data.site_index[s_name]] == 0
+        grown = share if (s_name in design.expanded and is_dc) else 0.0
+        factor = (s_name in design.open_sites) * (1.0 + grown)
         turns = DAYS / data.options.storage_cover_days
         # the row limits throughput; one unit of storage passes `turns` units a year
         rows.append(_cap_row("storage", s_name, tclass, used / turns,

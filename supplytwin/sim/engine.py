@@ -436,6 +436,8 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         timeseries=timeseries,
         mass_balance=balance,
         service_by_customer=service_by_customer(model),
+        units_by_lane=dict(rec.units_by_lane),
+        excursions_by_lane=dict(rec.excursions_by_lane),
         events=pd.DataFrame(rec.events),
         wall_seconds=time.time() - started,
         events_processed=_events_processed(model.env),

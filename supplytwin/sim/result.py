@@ -27,6 +27,10 @@ class RunResult:
     mass_balance: pd.DataFrame
     #: fill rate and OTIF per customer and product
     service_by_customer: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: units shipped per lane after the warm-up (compare with a design's flows)
+    units_by_lane: dict[str, float] = field(default_factory=dict)
+    #: shipments with a temperature excursion per lane after the warm-up
+    excursions_by_lane: dict[str, int] = field(default_factory=dict)
     #: event log (empty unless simulate(..., log_events=True))
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     wall_seconds: float = 0.0

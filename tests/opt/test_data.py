@@ -106,9 +106,9 @@ def test_production_through_the_bill_of_materials(baseline, data):
 
 
 def test_storage_turnover(data):
-    g = [i for i in range(len(data.storage_site))
+    g = next(i for i in range(len(data.storage_site))
          if data.sites[data.storage_site[i]] == "DC-US-MEMPHIS"
-         and data.storage_class[i].value == "refrigerated"][0]
+         and data.storage_class[i].value == "refrigerated")
     assert data.storage_capacity[g] == 1900
     assert data.storage_throughput[g] == pytest.approx(1900 * 365 / 14)
 
@@ -131,8 +131,8 @@ def test_costs_are_per_unit_and_nonnegative(data):
                 data.arc_cycle, data.arc_safety, data.prod_cost, data.prod_holding):
         assert np.all(arr >= 0) and np.all(np.isfinite(arr))
     # courier shipments spread their per-shipment cost over the mean order
-    a = [a for a in range(data.n_arcs) if data.lanes[data.arc_lane[a]] == "L-LOU-US-NYC-MSKCC-DI"
-         and data.arc_product[a] == "MRNA-VAC"][0]
+    a = next(a for a in range(data.n_arcs) if data.lanes[data.arc_lane[a]] == "L-LOU-US-NYC-MSKCC-DI"
+         and data.arc_product[a] == "MRNA-VAC")
     assert data.arc_shipment[a] == pytest.approx(40 / 15)
     # lanes on a schedule carry their per-departure cost as an annual fixed charge
     l = data.lane_index["L-FFPR-FRA-AIR"]

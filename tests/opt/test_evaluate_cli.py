@@ -121,3 +121,22 @@ def test_infeasible_model_is_explained_and_exits_2(tmp_path):
     assert "CO2 cap of 1 t/year" in r.output
     assert "CO2 cap" in (out / "infeasibility.txt").read_text()
     assert json.loads((out / "summary.json").read_text())["status"] == "infeasible"
+
+
+def test_set_overrides_are_carried_into_the_design(tmp_path):
+    net = small_network(tmp_path / "net", seed=1)
+    out = tmp_path / "out"
+    r = invoke("optimize", net, "--set", "simulation.horizon_days=45",
+               "--set", "edits.sites.DC1.fixed_cost_usd_per_year=5e8", "--out", out)
+    assert r.exit_code == 0, r.output
+    design = load_scenario(next(out.glob("*.yaml")))
+    assert design.simulation.horizon_days == 45
+    assert design.network.sites["DC1"].fixed_cost_usd_per_year == 5e8
+    assert not design.network.sites["DC1"].is_open  # too dear to keep: the design closes it
+
+
+def test_cli_explains_lanes_that_cannot_serve(tmp_path):
+    net = small_network(tmp_path / "net", seed=1)
+    r = invoke("optimize", net, "--no-unmet", "--max-transit-days", "0.5")
+    assert r.exit_code == 2
+    assert "no lane can deliver it" in r.output and "exceeds the 0.5-day limit" in r.output

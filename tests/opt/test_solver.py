@@ -69,9 +69,9 @@ def test_shadow_prices_match_finite_differences(tmp_path):
     assert row["marginal_value_usd"] > 0
 
     def lp_cost(extra_units: float) -> float:
-        g = [i for i in range(len(data.storage_site))
+        g = next(i for i in range(len(data.storage_site))
              if data.sites[data.storage_site[i]] == row["where"]
-             and data.storage_class[i].value == row["detail"]][0]
+             and data.storage_class[i].value == row["detail"])
         saved = data.storage_throughput[g]
         data.storage_throughput[g] = saved + extra_units * 365 / opts.storage_cover_days
         try:
@@ -118,3 +118,18 @@ def test_design_result_without_solution_is_empty(tmp_path):
     out = solve(m)
     res = design_result(m, data, out)
     assert not res.ok and res.tables == {} and res.design is None
+
+
+def test_single_sourcing_serves_each_stream_from_one_lane(tmp_path):
+    sc = load_scenario(small_network(tmp_path, seed=3))
+    free = optimise(sc, settings=SolverSettings(mip_gap=1e-9))
+    single = optimise(sc, DesignOptions(single_sourcing=True), SolverSettings(mip_gap=1e-9))
+    assert single.outcome.status == "optimal"
+    f = single.tables["flows"]
+    lanes_per_stream = f[f["to_customer"]].groupby(["destination_id", "product_id"]).size()
+    assert (lanes_per_stream == 1).all()
+    assert single.objective >= free.objective - 1e-6 * abs(free.objective)
+    # the unconstrained optimum splits at least one stream (the capacities bind), so the
+    # option changes the answer here
+    g = free.tables["flows"]
+    assert (g[g["to_customer"]].groupby(["destination_id", "product_id"]).size() > 1).any()
