@@ -1,0 +1,129 @@
+"""The Dash application: shell, navigation, shared store, error handling and file routes.
+
+``create_app()`` builds a multi-page app (``Dash(use_pages=True)``): every module in
+``dashboard/pages/`` registers itself with ``dash.register_page`` and, when it has callbacks,
+exposes ``register_callbacks(app)``, which is called here with this app. (Page callbacks are
+bound to the app that is being built rather than to Dash's global callback list, so several
+apps in one process — the tests make many — never share or duplicate callbacks.) The navigation
+lists the pages of ``dash.page_registry`` in their ``order``; a new page (Optimise, Stress,
+Calibration) appears in it by being a file in ``pages/``.
+
+Safety: debug and the dev-tools UI are off; an exception in a callback never reaches the
+browser as a traceback — :func:`_on_error` logs it and shows one readable line in the page.
+Reports are served only from the runs folder (``/reports/<run_id>``) and the world outline of
+the map from supplytwin's bundled topojson, so the dashboard works offline.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import dash
+import flask
+from dash import Dash, Input, Output, dcc, html, set_props
+from markupsafe import escape
+
+from dashboard import services
+from dashboard.components import message, nav_links
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).resolve().parent
+
+
+def _on_error(err: Exception) -> None:
+    """Any exception a callback did not handle: one line in the page, the traceback in the log
+    (returning nothing leaves the callback's outputs as they were)."""
+    if isinstance(err, services.UserError):
+        text = str(err)
+    else:
+        log.error("dashboard callback failed", exc_info=err)
+        text = (f"Something went wrong ({type(err).__name__}). The page may be out of date; "
+                "reload it. The server log has the details.")
+    set_props("app-error", {"children": text, "className": "message message-error"})
+
+
+def _shell() -> html.Div:
+    return html.Div([
+        dcc.Location(id="app-url", refresh=False),
+        # the one store shared by the pages: last run, selected runs, background job
+        dcc.Store(id="app-store", storage_type="session", data={}),
+        html.Header([
+            html.Div([html.Span("supplytwin", className="brand-name"),
+                      html.Span("pharmaceutical supply-chain twin", className="brand-sub")],
+                     className="brand"),
+            html.Nav(nav_links(dash.page_registry.values()), id="app-nav", className="nav"),
+        ], className="app-header"),
+        message(None, id="app-error"),
+        html.Main(dash.page_container, className="app-main"),
+        html.Footer("supplytwin dashboard · runs and scenarios stay in your runs folder",
+                    className="app-footer"),
+    ], className="app")
+
+
+def _register_routes(app: Dash) -> None:
+    server = app.server
+
+    @server.route("/reports/<run_id>")
+    def report(run_id: str):
+        ws: services.Workspace = server.config[services.CONFIG_KEY]
+        try:
+            path = services.report_path(ws, run_id)
+        except services.UserError as exc:
+            page = ("<!doctype html><meta charset=utf-8><title>No report</title>"
+                    f"<p style='font-family:sans-serif'>{escape(str(exc))}</p>"
+                    "<p style='font-family:sans-serif'><a href='/runs'>Back to the runs</a></p>")
+            return flask.Response(page, status=404, mimetype="text/html")
+        return flask.send_file(path, mimetype="text/html", max_age=0)
+
+    @server.route("/network")
+    def network():  # the Network page is the home page
+        return flask.redirect(app.get_relative_path("/"), code=302)
+
+    @server.route("/_supplytwin/topojson/<name>.json")
+    def topojson(name: str):
+        if name != "world_110m" or not services.TOPOJSON_FILE.is_file():
+            return flask.Response("not found", status=404, mimetype="text/plain")
+        return flask.send_file(services.TOPOJSON_FILE, mimetype="application/json",
+                               max_age=86400)
+
+
+def create_app(runs_dir: str | Path | None = None,
+               scenarios_dir: str | Path | None = None) -> Dash:
+    """The dashboard on a runs folder (default ``./runs`` or ``$SUPPLYTWIN_RUNS_DIR``) and a
+    bundled-scenarios folder (default ``./scenarios``). Saved scenarios go to
+    ``RUNS_DIR/scenarios``."""
+    ws = services.make_workspace(runs_dir, scenarios_dir)
+    app = Dash(
+        "dashboard",
+        use_pages=True,
+        pages_folder=str(HERE / "pages"),
+        assets_folder=str(HERE / "assets"),
+        suppress_callback_exceptions=True,
+        title="supplytwin",
+        update_title=None,
+        on_error=_on_error,
+        serve_locally=True,
+    )
+    app.server.config[services.CONFIG_KEY] = ws
+    # debug off, no dev-tools UI (it would show tracebacks); app.run() may override, so the
+    # CLI passes the same values again
+    app.enable_dev_tools(debug=False, dev_tools_ui=False, dev_tools_props_check=False,
+                         dev_tools_hot_reload=False, dev_tools_serve_dev_bundles=False)
+    app.layout = _shell()
+    for page in list(dash.page_registry.values()):
+        module = sys.modules.get(page["module"])
+        register = getattr(module, "register_callbacks", None)
+        if callable(register) and page["module"].startswith("dashboard.pages."):
+            register(app)
+
+    @app.callback(Output("app-nav", "children"), Output("app-error", "children"),
+                  Output("app-error", "className"), Input("app-url", "pathname"))
+    def on_navigate(pathname: str | None):
+        # mark the current page; an error message belongs to the page it came from
+        return nav_links(dash.page_registry.values(), pathname), "", "message empty"
+
+    _register_routes(app)
+    return app

@@ -1,0 +1,341 @@
+"""Pure figure functions of the dashboard: tables in, :class:`plotly.graph_objects.Figure` out.
+
+Nothing here reads a file, asks the registry or keeps state, so the unit tests call these
+functions with small hand-made tables. Figures the HTML report draws too (inventory bands, cost
+and waste breakdowns, KPI intervals, paired differences) are the report's own functions,
+re-exported from :mod:`dashboard.services`; the ones below are the dashboard's additions: a
+clickable, filterable network map, service over time, excursions and overlaid time series.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+
+from dashboard.services import (
+    KIND_STYLE,
+    MODE_STYLE,
+    cost_breakdown_figure,
+    inventory_band_figure,
+    kpi_ci_figure,
+    paired_difference_figure,
+    waste_figure,
+)
+
+__all__ = [
+    "cost_breakdown_figure", "empty_figure", "excursions_figure", "filter_network",
+    "in_stock_rate", "inventory_band_figure", "kpi_ci_figure", "network_map_figure",
+    "overlay_timeseries_figure", "paired_difference_figure", "service_over_time_figure",
+    "waste_figure",
+]
+
+TEMPLATE = "plotly_white"
+FONT = {"family": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif", "size": 13}
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000")
+
+#: line dash of a lane by the temperature class it carries (colour is its mode)
+TEMPERATURE_DASH: dict[str, tuple[str, str]] = {
+    "crt": ("solid", "CRT 15–25 °C"),
+    "refrigerated": ("dash", "2–8 °C"),
+    "frozen": ("dot", "frozen −25 to −10 °C"),
+    "ultra_cold": ("dashdot", "ultra-cold −90 to −60 °C"),
+}
+
+#: plotly config of the map: the world outline comes from the dashboard's own server
+MAP_CONFIG = {"topojsonURL": "/_supplytwin/topojson/", "displaylogo": False,
+              "scrollZoom": True}
+GRAPH_CONFIG = {"displaylogo": False}
+
+
+def _esc(x: object) -> str:
+    return html.escape(str(x), quote=False)
+
+
+def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
+    fig.update_layout(
+        template=TEMPLATE, font=FONT, height=height,
+        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
+               "yref": "container", "pad": {"t": 10}, "font": {"size": 15}},
+        margin={"l": 10, "r": 10, "t": 80, "b": 40}, hoverlabel={"align": "left"},
+        legend={"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"},
+    )
+    return fig
+
+
+def empty_figure(title: str, message: str, height: int = 260) -> go.Figure:
+    """A blank figure that says why it is blank."""
+    fig = go.Figure()
+    fig.add_annotation(text=_esc(message), x=0.5, y=0.5, xref="paper", yref="paper",
+                       showarrow=False, font={"size": 14, "color": "#666"})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _style(fig, title, height)
+
+
+# ================================================================ network map ==================
+
+
+def _split(cell: object) -> set[str]:
+    return {p for p in str(cell or "").split(";") if p}
+
+
+def filter_network(sites: pd.DataFrame, lanes: pd.DataFrame,
+                   products: Sequence[str] | None = None,
+                   regions: Sequence[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Sites and lanes that touch any of ``products`` (made, stocked, ordered or carried) and
+    lie in any of ``regions`` (a lane is kept when both its ends are kept). Empty or None
+    filters keep everything."""
+    s = sites
+    if products:
+        want = set(products)
+        s = s[[bool(_split(c) & want) for c in s["products"]]]
+    if regions:
+        s = s[s["region"].isin(list(regions))]
+    keep = set(s["site_id"])
+    ln = lanes[lanes["origin_id"].isin(keep) & lanes["destination_id"].isin(keep)]
+    if products:
+        want = set(products)
+        ln = ln[[bool(_split(c) & want) for c in ln["products"]]]
+    return s.reset_index(drop=True), ln.reset_index(drop=True)
+
+
+def network_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame,
+                       selected: str | None = None) -> go.Figure:
+    """Sites on a world map by kind (colour, symbol) and lanes by mode (colour) and temperature
+    class (dash); each site marker, and each lane end (which sits on a site), carries the
+    ``site_id`` as ``customdata`` so a click says which site it was. ``selected`` is ringed. Tables: see
+    :func:`dashboard.services.network_tables`."""
+    title = "Network: sites by kind, lanes by mode and temperature class"
+    if sites.empty:
+        return empty_figure(title, "No site matches the filters.", 520)
+    fig = go.Figure()
+    order_modes = [m for m in MODE_STYLE if m in set(lanes["mode"])] + sorted(
+        set(lanes["mode"]) - set(MODE_STYLE))
+    order_temps = [t for t in TEMPERATURE_DASH if t in set(lanes["temperature_class"])]
+    for i, mode in enumerate(order_modes):
+        label, colour = MODE_STYLE.get(mode, (mode.title(), "#444"))
+        group = f"mode-{mode}"
+        # the legend entry of a mode (its lanes, whatever their dash) toggles them all
+        fig.add_trace(go.Scattergeo(
+            lat=[None], lon=[None], mode="lines", name=label, legendgroup=group,
+            legendgrouptitle_text="Lanes by mode" if i == 0 else None,
+            line={"width": 2.5, "color": colour}, hoverinfo="skip"))
+        for temp in order_temps:
+            sub = lanes[(lanes["mode"] == mode) & (lanes["temperature_class"] == temp)]
+            if sub.empty:
+                continue
+            dash, tlabel = TEMPERATURE_DASH[temp]
+            lat: list[float | None] = []
+            lon: list[float | None] = []
+            text: list[str | None] = []
+            ends: list[str | None] = []  # a lane's vertices are its sites: a click there is one
+            for r in sub.itertuples(index=False):
+                t = (f"<b>{_esc(r.lane_id)}</b><br>{_esc(r.origin_id)} → {_esc(r.destination_id)}"
+                     f"<br>{label.lower()}, {_esc(r.packaging)}, {tlabel}"
+                     + (f"<br>{r.transit_days:.1f} days mean transit"
+                        if isinstance(r.transit_days, float) and math.isfinite(r.transit_days)
+                        else "")
+                     + (f"<br>carries {_esc(r.products.replace(';', ', '))}" if r.products else ""))
+                lat += [r.o_lat, r.d_lat, None]
+                lon += [r.o_lon, r.d_lon, None]
+                text += [t, t, None]
+                ends += [r.origin_id, r.destination_id, None]
+            fig.add_trace(go.Scattergeo(
+                lat=lat, lon=lon, mode="lines", name=f"{label} · {tlabel}", legendgroup=group,
+                showlegend=False, line={"width": 1.6, "color": colour, "dash": dash},
+                opacity=0.6, hovertext=text, hoverinfo="text", customdata=ends,
+            ))
+    for i, temp in enumerate(order_temps):
+        dash, tlabel = TEMPERATURE_DASH[temp]
+        fig.add_trace(go.Scattergeo(
+            lat=[None], lon=[None], mode="lines", name=tlabel, legendgroup=f"temp-{temp}",
+            legendgrouptitle_text="Temperature class (dash)" if i == 0 else None,
+            line={"width": 2, "color": "#555", "dash": dash}, hoverinfo="skip"))
+    kinds = [k for k in KIND_STYLE if k in set(sites["kind"])] + sorted(
+        set(sites["kind"]) - set(KIND_STYLE))
+    for i, kind in enumerate(kinds):
+        label, colour, symbol = KIND_STYLE.get(kind, (kind, "#444", "circle"))
+        sub = sites[sites["kind"] == kind]
+        fig.add_trace(go.Scattergeo(
+            lat=sub["latitude"], lon=sub["longitude"], mode="markers", name=label,
+            legendgroup=f"kind-{kind}", legendgrouptitle_text="Sites" if i == 0 else None,
+            customdata=sub["site_id"].tolist(),
+            marker={"size": 12 if kind != "customer" else 8, "color": colour, "symbol": symbol,
+                    "line": {"width": 0.8, "color": "white"},
+                    "opacity": [1.0 if o else 0.35 for o in sub["is_open"]]},
+            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()}"
+                       + (f" · {_esc(r.region)}" if r.region else "")
+                       + ("" if r.is_open else "<br><i>closed in this scenario</i>")
+                       + "<br><i>click for details</i>"
+                       for r in sub.itertuples(index=False)],
+            hoverinfo="text",
+        ))
+    if selected is not None and selected in set(sites["site_id"]):
+        r = sites[sites["site_id"] == selected].iloc[0]
+        fig.add_trace(go.Scattergeo(
+            lat=[r["latitude"]], lon=[r["longitude"]], mode="markers", name="selected",
+            showlegend=False, hoverinfo="skip", customdata=[selected],
+            marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#111"}},
+        ))
+    fig.update_geos(
+        projection_type="natural earth", showland=True, landcolor="#eef0f2",
+        showcountries=True, countrycolor="#c9ced6", showcoastlines=True,
+        coastlinecolor="#aab2bd", showocean=True, oceancolor="#f7fbff", showframe=False,
+        fitbounds="locations", resolution=110,
+    )
+    fig = _style(fig, title, 560)
+    fig.update_layout(
+        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.0, "xanchor": "left",
+                "groupclick": "togglegroup", "font": {"size": 11}},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0}, clickmode="event",
+        uirevision="network-map",
+    )
+    return fig
+
+
+# ================================================================ service over time ============
+
+
+def in_stock_rate(timeseries: pd.DataFrame, facing: pd.DataFrame, product: str | None = None,
+                  low: float = 0.05, high: float = 0.95) -> pd.DataFrame:
+    """Daily fill-rate proxy: the demand-weighted share of customer-facing stock points that
+    end the day able to serve (stock on hand and no backlog), per replication, then its mean
+    and ``low``-``high`` quantiles across replications.
+
+    ``facing`` lists the customer-facing stock points (site_id, product_id, weight = mean daily
+    demand they serve); without it every (site, product) of the series counts with weight 1.
+    ``product`` restricts to one product. Columns: time_days, mean, low, high, replications.
+    """
+    cols = ["time_days", "mean", "low", "high", "replications"]
+    if timeseries is None or timeseries.empty:
+        return pd.DataFrame(columns=cols)
+    ts = timeseries
+    if product:
+        ts = ts[ts["product_id"] == product]
+    if facing is not None and not facing.empty:
+        f = facing if not product else facing[facing["product_id"] == product]
+        ts = ts.merge(f[["site_id", "product_id", "weight"]], on=["site_id", "product_id"])
+    else:
+        ts = ts.assign(weight=1.0)
+    if ts.empty:
+        return pd.DataFrame(columns=cols)
+    ok = ((ts["on_hand_units"] > 0) & (ts["backlog_units"] <= 0)).astype(float)
+    ts = ts.assign(_ok=ok * ts["weight"])
+    per_rep = ts.groupby(["replication", "time_days"], sort=True)[["_ok", "weight"]].sum()
+    rate = (per_rep["_ok"] / per_rep["weight"]).rename("rate").reset_index()
+    g = rate.groupby("time_days", sort=True)["rate"]
+    out = pd.DataFrame({"mean": g.mean(), "low": g.quantile(low), "high": g.quantile(high),
+                        "replications": g.size()}).reset_index()
+    return out[cols]
+
+
+def service_over_time_figure(table: pd.DataFrame, fill_rate: float | None = None,
+                             warmup_days: float = 0.0, product: str | None = None) -> go.Figure:
+    """The daily in-stock rate of :func:`in_stock_rate` with its band across replications,
+    and the run's measured fill rate (a KPI over the measured period) as a reference line."""
+    what = f" of {_esc(product)}" if product else ""
+    title = (f"Fill-rate proxy over time{what}: share of its demand at customer-facing stock "
+             "points able to serve")
+    if table is None or table.empty:
+        return empty_figure(title, "No daily levels at customer-facing stock points.")
+    t = table["time_days"].to_numpy(dtype=float)
+    fig = go.Figure()
+    if int(table["replications"].max()) > 1:
+        fig.add_trace(go.Scatter(
+            x=np.concatenate([t, t[::-1]]),
+            y=np.concatenate([table["high"].to_numpy(), table["low"].to_numpy()[::-1]]),
+            fill="toself", fillcolor="rgba(0,114,178,0.18)", line={"width": 0}, mode="lines",
+            name="5–95 % of replications", hoverinfo="skip"))
+    fig.add_trace(go.Scatter(
+        x=t, y=table["mean"], mode="lines", name="in-stock rate (mean)",
+        line={"color": "#0072B2", "width": 2},
+        hovertemplate="day %{x:.0f}<br>%{y:.1%} of demand at stock points able to serve"
+                      "<extra></extra>"))
+    if fill_rate is not None and math.isfinite(fill_rate):
+        fig.add_hline(y=fill_rate, line={"color": "#D55E00", "dash": "dash", "width": 1.5},
+                      annotation_text=f"measured fill rate {fill_rate:.1%}"
+                      + (f" ({_esc(product)})" if product else ""),
+                      annotation_position="bottom right")
+    if warmup_days and warmup_days > 0:
+        fig.add_vrect(x0=float(t.min()), x1=float(warmup_days), fillcolor="#888", opacity=0.12,
+                      line_width=0, layer="below", annotation_text="warm-up",
+                      annotation_position="top left")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1.02], title="share of demand")
+    fig.update_xaxes(title="day of simulation")
+    return _style(fig, title, 360)
+
+
+# ================================================================ excursions ===================
+
+
+def excursions_figure(kpis: pd.DataFrame, by_lane: pd.DataFrame | None = None,
+                      lanes: pd.DataFrame | None = None, top: int = 15) -> go.Figure:
+    """Temperature excursions. With per-lane counts (``by_lane``: lane_id, replication,
+    excursions) a bar per lane (mean over replications, the ``top`` lanes, coloured by mode when
+    ``lanes`` gives it); otherwise the run-level KPI per replication."""
+    if by_lane is not None and not by_lane.empty:
+        title = "Temperature excursions by lane (mean per replication)"
+        reps = max(int(by_lane["replication"].nunique()), 1) if "replication" in by_lane else 1
+        m = (by_lane.groupby("lane_id")["excursions"].sum() / reps).sort_values(ascending=False)
+        m = m[m > 0].head(top)
+        if m.empty:
+            return empty_figure(title, "No excursion on any lane.")
+        mode_of = (dict(zip(lanes["lane_id"], lanes["mode"], strict=False))
+                   if lanes is not None and not lanes.empty else {})
+        colours = [MODE_STYLE.get(mode_of.get(lane, ""), ("", "#0072B2"))[1] for lane in m.index]
+        fig = go.Figure(go.Bar(x=m.values, y=[_esc(i) for i in m.index], orientation="h",
+                               marker_color=colours,
+                               hovertemplate="%{y}: %{x:.2f} excursions<extra></extra>"))
+        fig.update_yaxes(autorange="reversed")
+        fig.update_xaxes(title="shipments with an excursion (mean per replication)")
+        return _style(fig, title, 140 + 22 * len(m))
+    title = "Temperature excursions per replication (all lanes)"
+    if kpis is None or kpis.empty or "excursions" not in kpis.columns:
+        return empty_figure(title, "No excursion counts in this run.")
+    vals = kpis["excursions"].astype(float)
+    reps = kpis["replication"] if "replication" in kpis.columns else pd.Series(range(len(kpis)))
+    fig = go.Figure(go.Bar(x=[str(r) for r in reps], y=vals, marker_color="#0072B2",
+                           hovertemplate="replication %{x}: %{y:.0f} shipments<extra></extra>"))
+    fig.add_hline(y=float(vals.mean()), line={"dash": "dash", "color": "#D55E00"},
+                  annotation_text=f"mean {vals.mean():.1f}", annotation_position="top left")
+    fig.update_xaxes(title="replication", type="category")
+    fig.update_yaxes(title="shipments with an excursion", rangemode="tozero")
+    fig = _style(fig, title, 300)
+    fig.add_annotation(text="Per-lane counts are not in this run's results folder.",
+                       x=1, y=-0.28, xref="paper", yref="paper", showarrow=False,
+                       xanchor="right", font={"size": 11, "color": "#666"})
+    return fig
+
+
+# ================================================================ compare ======================
+
+
+def overlay_timeseries_figure(series: Mapping[str, pd.DataFrame], site_id: str,
+                              product_id: str, column: str = "on_hand_units") -> go.Figure:
+    """One line per run: the daily mean across replications of ``column`` (on_hand_units,
+    backlog_units, on_order_units or in_transit_units) at one site and product."""
+    what = {"on_hand_units": "stock on hand", "backlog_units": "backlog",
+            "on_order_units": "on order", "in_transit_units": "in transit"}.get(column, column)
+    title = f"{what.capitalize()} over time: {_esc(site_id)} / {_esc(product_id)}"
+    fig = go.Figure()
+    for i, (label, ts) in enumerate(series.items()):
+        if ts is None or ts.empty or column not in ts.columns:
+            continue
+        sel = ts[(ts["site_id"] == site_id) & (ts["product_id"] == product_id)]
+        if sel.empty:
+            continue
+        m = sel.groupby("time_days", sort=True)[column].mean()
+        fig.add_trace(go.Scatter(
+            x=m.index.to_numpy(dtype=float), y=m.to_numpy(), mode="lines", name=_esc(label),
+            line={"color": PALETTE[i % len(PALETTE)], "width": 2},
+            hovertemplate=f"{_esc(label)}<br>day %{{x:.0f}}: %{{y:,.0f}} units<extra></extra>"))
+    if not fig.data:
+        return empty_figure(title, f"No time series for {site_id} / {product_id} in these runs.")
+    fig.update_xaxes(title="day of simulation")
+    fig.update_yaxes(title=f"{what} (units, mean over replications)", rangemode="tozero")
+    return _style(fig, title, 380)

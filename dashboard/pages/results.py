@@ -1,0 +1,213 @@
+"""Results page: one completed run — KPI cards with confidence intervals, stock and backlog
+bands, a fill-rate proxy over time, waste and cost breakdowns, excursions.
+
+The run comes from ``?run=ID``, else the last run started here (the shared store), else the
+newest complete run. Everything is read from the run's artefacts folder.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dash
+from dash import Input, Output, State, dcc, html
+
+from dashboard import figures, services
+from dashboard.components import kpi_cards, message, page_header
+from dashboard.components.choices import run_options
+from dashboard.components.layout import field
+
+dash.register_page(__name__, path="/results", name="Results", order=2,
+                   title="Results · supplytwin")
+
+P = "results"
+
+
+def pick_run(rows: list[dict[str, Any]], wanted: str | None, last: str | None) -> str | None:
+    ids = [r["run_id"] for r in rows]
+    for candidate in (wanted, last):
+        if candidate in ids:
+            return candidate
+    return ids[0] if ids else None
+
+
+def worst_product(by_product) -> str | None:
+    """The product with the lowest mean fill rate (among products with demand)."""
+    if by_product is None or by_product.empty or "fill_rate" not in by_product.columns:
+        return None
+    bp = (by_product[by_product["demand_units"] > 0] if "demand_units" in by_product.columns
+          else by_product)
+    means = bp.groupby("product_id")["fill_rate"].mean().dropna()
+    return str(means.idxmin()) if not means.empty else None
+
+
+def product_fill_rate(by_product, product: str | None) -> float | None:
+    if not product or by_product is None or by_product.empty or \
+            "fill_rate" not in by_product.columns:
+        return None
+    values = by_product.loc[by_product["product_id"] == product, "fill_rate"].dropna()
+    return float(values.mean()) if len(values) else None
+
+
+def default_pair(ts, facing, by_product=None) -> tuple[str | None, str | None]:
+    """The busiest customer-facing stock point of the product served worst, else of any
+    product, else the first pair of the series."""
+    if facing is not None and not facing.empty:
+        worst = worst_product(by_product)
+        f = facing[facing["product_id"] == worst] if worst else facing
+        top = (f if not f.empty else facing).sort_values("weight", ascending=False).iloc[0]
+        return str(top["site_id"]), str(top["product_id"])
+    if ts is not None and not ts.empty:
+        r = ts.iloc[0]
+        return str(r["site_id"]), str(r["product_id"])
+    return None, None
+
+
+def lineage_line(data: services.RunData, record: dict[str, Any]) -> html.Div:
+    m = data.manifest
+    bits = [f"{data.scenario}", f"{m.get('replications', len(data.kpis))} replication(s)",
+            f"seed {data.seed}",
+            (f"horizon {m.get('horizon_days', '–')} days, warm-up {data.warmup_days:g}"),
+            f"executor {m.get('executor', '–')}"]
+    overrides = m.get("overrides") or []
+    parts: list[Any] = [" · ".join(str(b) for b in bits)]
+    if overrides:
+        n = len(overrides)
+        parts.append(html.Details([
+            html.Summary(f"{n} override{'s' if n > 1 else ''} (--set) on the scenario file"),
+            html.Ul([html.Li(html.Code(o)) for o in overrides]),
+        ], className="muted"))
+    if record.get("has_report"):
+        parts.append(html.A("Open the HTML report", href=f"/reports/{data.run_id}",
+                            target="_blank", rel="noopener", id=f"{P}-report-link"))
+    return html.Div(parts, className="lineage-line")
+
+
+def layout(run: str | None = None, **_query: Any) -> html.Div:
+    try:
+        rows = services.list_runs(services.current(), complete_only=True)
+    except services.UserError as exc:
+        return message(str(exc), "error")
+    return html.Div([
+        page_header("Results", "One run's KPIs with 95 % confidence intervals across "
+                    "replications, and what happened over time."),
+        html.Div([
+            field("Run", dcc.Dropdown(run_options(rows), None, id=f"{P}-run",
+                                      placeholder="no complete run yet" if not rows else
+                                      "choose a run", clearable=False)),
+        ], className="controls"),
+        dcc.Store(id=f"{P}-wanted", data=run),
+        html.Div(id=f"{P}-lineage"),
+        dcc.Loading(html.Div(id=f"{P}-cards"), delay_show=300),
+        html.Div([
+            dcc.Graph(id=f"{P}-ci", config=figures.GRAPH_CONFIG),
+            html.Div([
+                field("Site", dcc.Dropdown([], None, id=f"{P}-site", clearable=False)),
+                field("Product", dcc.Dropdown([], None, id=f"{P}-product", clearable=False)),
+            ], className="controls"),
+            dcc.Graph(id=f"{P}-bands", config=figures.GRAPH_CONFIG),
+            dcc.Graph(id=f"{P}-service", config=figures.GRAPH_CONFIG),
+            html.Div("Fill-rate proxy of the chosen product: each day, the share of its demand "
+                     "(weighted by the mean daily demand each stock point serves) at the "
+                     "customer-facing stock points that end the day with stock on hand and no "
+                     "backlog; the dashed line is the product's measured fill rate over the "
+                     "measured period (kpis_by_product).", className="field-help"),
+            html.Div([dcc.Graph(id=f"{P}-waste", config=figures.GRAPH_CONFIG),
+                      dcc.Graph(id=f"{P}-cost", config=figures.GRAPH_CONFIG)],
+                     className="two-col"),
+            dcc.Graph(id=f"{P}-excursions", config=figures.GRAPH_CONFIG),
+        ], id=f"{P}-body"),
+    ])
+
+
+# ---------------------------------------------------------------- callbacks ----------------------
+
+
+def choose_default(wanted: str | None, store: dict | None):
+    rows = services.list_runs(services.current(), complete_only=True)
+    return pick_run(rows, wanted, (store or {}).get("last_run"))
+
+
+def show_run(run_id: str | None):
+    """Cards, lineage, KPI interval, waste, cost, excursions and the site/product choices."""
+    empty = figures.empty_figure("", "Choose a run.")
+    if not run_id:
+        return (message("No complete run yet: start one from the Scenario page.", "info"),
+                None, empty, empty, empty, empty, [], None, [], None)
+    ws = services.current()
+    try:
+        data = services.load_run(ws, run_id)
+        record = services.run_record(ws, run_id)
+    except services.UserError as exc:
+        return (message(str(exc), "error"), None, empty, empty, empty, empty, [], None, [], None)
+    ts = data.timeseries
+    pairs = ts[["site_id", "product_id"]].drop_duplicates() if not ts.empty else ts
+    sites = sorted(pairs["site_id"].unique()) if not ts.empty else []
+    site, product = default_pair(ts, data.facing, data.by_product)
+    products = sorted(pairs.loc[pairs["site_id"] == site, "product_id"]) if site else []
+    return (
+        lineage_line(data, record), kpi_cards(data.summary, id_prefix=P),
+        figures.kpi_ci_figure(data.summary),
+        figures.waste_figure(data.by_product).update_layout(
+            title_text="Waste per product (mean, 95 % CI)") if not data.by_product.empty else
+        figures.empty_figure("Waste", "No product results in this run."),
+        figures.cost_breakdown_figure(data.kpis).update_layout(
+            title_text="Cost per category (USD, mean, 95 % CI)"),
+        figures.excursions_figure(data.kpis, data.excursions_by_lane),
+        [{"label": s, "value": s} for s in sites], site,
+        [{"label": p, "value": p} for p in products], product,
+    )
+
+
+def products_of_site(site: str | None, run_id: str | None, current: str | None):
+    if not site or not run_id:
+        return [], None
+    try:
+        data = services.load_run(services.current(), run_id)
+    except services.UserError:
+        return [], None
+    ts = data.timeseries
+    products = sorted(ts.loc[ts["site_id"] == site, "product_id"].unique()) if not ts.empty else []
+    value = current if current in products else (products[0] if products else None)
+    return [{"label": p, "value": p} for p in products], value
+
+
+def show_series(run_id: str | None, site: str | None, product: str | None):
+    if not run_id or not site or not product:
+        e = figures.empty_figure("", "Choose a site and a product.")
+        return e, e
+    try:
+        data = services.load_run(services.current(), run_id)
+    except services.UserError as exc:
+        e = figures.empty_figure("", str(exc))
+        return e, e
+    bands = figures.inventory_band_figure(data.timeseries, site, product, data.warmup_days)
+    table = figures.in_stock_rate(data.timeseries, data.facing, product)
+    fr = product_fill_rate(data.by_product, product)
+    service = figures.service_over_time_figure(table, fr, data.warmup_days, product)
+    return bands, service
+
+
+def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(f"{P}-run", "value"),
+        Input(f"{P}-wanted", "data"), State("app-store", "data"),
+    )(choose_default)
+    app.callback(
+        Output(f"{P}-lineage", "children"), Output(f"{P}-cards", "children"),
+        Output(f"{P}-ci", "figure"), Output(f"{P}-waste", "figure"),
+        Output(f"{P}-cost", "figure"), Output(f"{P}-excursions", "figure"),
+        Output(f"{P}-site", "options"), Output(f"{P}-site", "value"),
+        Output(f"{P}-product", "options"), Output(f"{P}-product", "value"),
+        Input(f"{P}-run", "value"),
+    )(show_run)
+    app.callback(
+        Output(f"{P}-product", "options", allow_duplicate=True),
+        Output(f"{P}-product", "value", allow_duplicate=True),
+        Input(f"{P}-site", "value"), State(f"{P}-run", "value"), State(f"{P}-product", "value"),
+        prevent_initial_call=True,
+    )(products_of_site)
+    app.callback(
+        Output(f"{P}-bands", "figure"), Output(f"{P}-service", "figure"),
+        Input(f"{P}-run", "value"), Input(f"{P}-site", "value"), Input(f"{P}-product", "value"),
+    )(show_series)
