@@ -28,7 +28,7 @@ from dashboard.services import (
 )
 
 __all__ = [
-    "cost_breakdown_figure", "empty_figure", "excursions_figure", "filter_network",
+    "cost_breakdown_figure", "design_cost_figure", "design_map_figure", "empty_figure", "excursions_figure", "filter_network",
     "in_stock_rate", "inventory_band_figure", "kpi_ci_figure", "network_map_figure",
     "overlay_timeseries_figure", "paired_difference_figure", "service_over_time_figure",
     "waste_figure",
@@ -339,3 +339,147 @@ def overlay_timeseries_figure(series: Mapping[str, pd.DataFrame], site_id: str,
     fig.update_xaxes(title="day of simulation")
     fig.update_yaxes(title=f"{what} (units, mean over replications)", rangemode="tozero")
     return _style(fig, title, 380)
+
+
+# ================================================================ network design (Optimise) ====
+
+#: colours of the cost groups of a design (supplytwin.opt.results: costs.group)
+COST_GROUP_COLOURS: dict[str, str] = {
+    "fixed": "#0072B2", "production": "#009E73", "transport": "#D55E00", "handling": "#E69F00",
+    "holding": "#CC79A7", "penalty": "#B42318", "co2": "#56B4E9",
+}
+
+
+def flow_width(units: float, largest: float, thinnest: float = 1.0, widest: float = 9.0) -> float:
+    """Line width of a flow: grows with the square root of its units (area-like), from
+    ``thinnest`` to ``widest`` for the largest flow."""
+    if not (largest > 0) or not (units > 0):
+        return thinnest
+    return thinnest + (widest - thinnest) * math.sqrt(min(units / largest, 1.0))
+
+
+def main_flows(flows: pd.DataFrame, top: int = 80) -> pd.DataFrame:
+    """The ``top`` largest flows by units per year (flows with no units left out)."""
+    f = flows[flows["units_per_year"] > 0]
+    return f.sort_values("units_per_year", ascending=False, kind="stable").head(top) \
+        .reset_index(drop=True)
+
+
+def design_map_figure(sites: pd.DataFrame, flows: pd.DataFrame, top: int = 80) -> go.Figure:
+    """A network design on the world map: open sites by kind (colour, symbol), closed sites as
+    grey crosses, sites the design opens or closes ringed, and the ``top`` main flows as lines
+    coloured by mode with a width growing with their units per year.
+
+    ``sites``: site_id, name, kind, latitude, longitude, open, open_before, candidate.
+    ``flows``: origin_id, destination_id, mode, units_per_year, products (';'-joined), one row
+    per origin, destination and mode (see ``services.design_tables``). Each flow is one trace
+    (plotly lines have one width per trace) named ``flow ORIGIN → DESTINATION``."""
+    title = "Design: open sites and main flows (line width grows with units per year)"
+    if sites.empty:
+        return empty_figure(title, "No sites in this design.", 560)
+    fig = go.Figure()
+    where = sites.set_index("site_id")[["latitude", "longitude"]]
+    shown = main_flows(flows, top)
+    shown = shown[shown["origin_id"].isin(where.index) & shown["destination_id"].isin(where.index)]
+    largest = float(shown["units_per_year"].max()) if len(shown) else 0.0
+    seen_modes: set[str] = set()
+    for r in shown.itertuples(index=False):
+        label, colour = MODE_STYLE.get(r.mode, (str(r.mode).title(), "#444"))
+        o, d = where.loc[r.origin_id], where.loc[r.destination_id]
+        text = (f"<b>{_esc(r.origin_id)} → {_esc(r.destination_id)}</b><br>{label.lower()}, "
+                f"{r.units_per_year:,.0f} units/year"
+                + (f"<br>{_esc(str(r.products).replace(';', ', '))}"
+                   if getattr(r, "products", "") else ""))
+        fig.add_trace(go.Scattergeo(
+            lat=[o["latitude"], d["latitude"]], lon=[o["longitude"], d["longitude"]],
+            mode="lines", name=f"flow {r.origin_id} → {r.destination_id}",
+            legendgroup=f"mode-{r.mode}", showlegend=False,
+            line={"width": flow_width(float(r.units_per_year), largest), "color": colour},
+            opacity=0.65, hovertext=[text, text], hoverinfo="text",
+            meta={"units_per_year": float(r.units_per_year)}))
+        seen_modes.add(r.mode)
+    modes = [m for m in MODE_STYLE if m in seen_modes] + sorted(seen_modes - set(MODE_STYLE))
+    for i, mode in enumerate(modes):  # one legend entry per mode toggles all its flows
+        label, colour = MODE_STYLE.get(mode, (mode.title(), "#444"))
+        fig.add_trace(go.Scattergeo(
+            lat=[None], lon=[None], mode="lines", name=f"{label} flows",
+            legendgroup=f"mode-{mode}", legendgrouptitle_text="Main flows" if i == 0 else None,
+            line={"width": 3, "color": colour}, hoverinfo="skip"))
+    is_open = sites["open"].astype(bool)
+    opened = sites[is_open]
+    kinds = [k for k in KIND_STYLE if k in set(opened["kind"])] + sorted(
+        set(opened["kind"]) - set(KIND_STYLE))
+    for i, kind in enumerate(kinds):
+        label, colour, symbol = KIND_STYLE.get(kind, (kind, "#444", "circle"))
+        sub = opened[opened["kind"] == kind]
+        fig.add_trace(go.Scattergeo(
+            lat=sub["latitude"], lon=sub["longitude"], mode="markers", name=label,
+            legendgroup=f"kind-{kind}", legendgrouptitle_text="Open sites" if i == 0 else None,
+            customdata=sub["site_id"].tolist(),
+            marker={"size": 12 if kind != "customer" else 7, "color": colour, "symbol": symbol,
+                    "line": {"width": 0.8, "color": "white"}},
+            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()} · open"
+                       + (" (opened by the design)" if not r.open_before else "")
+                       for r in sub.itertuples(index=False)],
+            hoverinfo="text"))
+    closed = sites[~is_open]
+    if len(closed):
+        fig.add_trace(go.Scattergeo(
+            lat=closed["latitude"], lon=closed["longitude"], mode="markers", name="closed",
+            legendgroup="closed", customdata=closed["site_id"].tolist(),
+            marker={"size": 11, "color": "#7a7a7a", "symbol": "x-thin",
+                    "line": {"width": 2.5, "color": "#7a7a7a"}},
+            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · closed"
+                       + (" by the design" if r.open_before else
+                          " (candidate not opened)" if r.candidate else "")
+                       for r in closed.itertuples(index=False)],
+            hoverinfo="text"))
+    changed = sites[sites["open"].astype(bool) != sites["open_before"].astype(bool)]
+    if len(changed):
+        fig.add_trace(go.Scattergeo(
+            lat=changed["latitude"], lon=changed["longitude"], mode="markers",
+            name="changed by the design", legendgroup="changed",
+            customdata=changed["site_id"].tolist(), hoverinfo="skip",
+            marker={"size": 24, "color": "rgba(0,0,0,0)", "line": {"width": 2.5,
+                                                                   "color": "#111"}}))
+    fig.update_geos(
+        projection_type="natural earth", showland=True, landcolor="#eef0f2",
+        showcountries=True, countrycolor="#c9ced6", showcoastlines=True,
+        coastlinecolor="#aab2bd", showocean=True, oceancolor="#f7fbff", showframe=False,
+        fitbounds="locations", resolution=110,
+    )
+    fig = _style(fig, title, 560)
+    fig.update_layout(
+        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.0, "xanchor": "left",
+                "groupclick": "togglegroup", "font": {"size": 11}},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    return fig
+
+
+def design_cost_figure(costs: pd.DataFrame) -> go.Figure:
+    """The model's annual cost of a design by item, one horizontal bar per item with a cost,
+    coloured by group (fixed, production, transport, ...). ``costs``: group, item,
+    usd_per_year (``supplytwin.opt`` result table ``costs``)."""
+    c = costs[costs["usd_per_year"].abs() > 0] if not costs.empty else costs
+    if c.empty:
+        return empty_figure("Annual cost by category (model)", "No costs in this design.")
+    total = float(c["usd_per_year"].sum())
+    fig = go.Figure()
+    groups = list(dict.fromkeys(c["group"]))
+    for g in groups:
+        sub = c[c["group"] == g]
+        fig.add_trace(go.Bar(
+            y=[f"{g} · {i}" for i in sub["item"]], x=sub["usd_per_year"], orientation="h",
+            name=g, marker_color=COST_GROUP_COLOURS.get(g, "#666"),
+            hovertext=[f"<b>{_esc(g)}</b>: {_esc(i)}<br>{v:,.0f} USD/year ({v / total:.1%})"
+                       for i, v in zip(sub["item"], sub["usd_per_year"], strict=True)],
+            hoverinfo="text"))
+    fig = _style(fig, f"Annual cost by category (model): {total:,.0f} USD/year",
+                 max(260, 90 + 28 * len(c)))
+    fig.update_yaxes(autorange="reversed", categoryorder="array",
+                     categoryarray=[f"{g} · {i}" for g, i in zip(c["group"], c["item"],
+                                                                  strict=True)])
+    fig.update_xaxes(title="USD per year", tickformat=",.3s")
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 40}, barmode="stack",
+                      showlegend=False)
+    return fig

@@ -89,7 +89,7 @@ def test_every_page_renders_and_time_to_first_render(dash_duo, app):
             assert nav.text.lower() == name
             assert "Traceback" not in driver.page_source
     assert [n.text for n in driver.find_elements(By.CSS_SELECTOR, ".nav-link")] == [
-        "Network", "Scenario", "Results", "Compare", "Runs"]
+        "Network", "Scenario", "Results", "Compare", "Runs", "Optimise"]
     driver.get(dash_duo.server_url + "/no-such-page")
     _text_in(driver, "#_pages_content", "does not exist")
     assert dash_duo.get_logs() == []
@@ -253,4 +253,41 @@ def test_runs_page_search_lineage_and_report(dash_duo, app):
         status, body = _get(f"{dash_duo.server_url}/reports/{hostile}")
         # never a file: either the report route's 404 or the app's own page for unknown paths
         assert "root:x:0:0" not in body and (status == 404 or "_dash-renderer" in body)
+    assert dash_duo.get_logs() == []
+
+
+def test_optimise_baseline_then_simulate_against_it(dash_duo, app, runs_dir):
+    """Optimise the baseline with the default options: cost breakdown and map; then simulate
+    the design against the baseline (2 replications) and land on Compare with the new runs."""
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/optimise?scenario=bundled/baseline.yaml")
+    _visible(driver, "#optimise-run")
+    assert driver.find_element(By.ID, "optimise-simulate").get_attribute("disabled")
+    t0 = time.perf_counter()
+    driver.find_element(By.ID, "optimise-run").click()
+    _visible(driver, "#optimise-costs .main-svg", 60)
+    record_timing("optimise_to_results_s.baseline_default", time.perf_counter() - t0)
+    _text_in(driver, "#optimise-message", "Design found")
+    _wait(driver).until(lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, "#optimise-map .scattergeo .point")) > 10)
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#optimise-map .scattergeo .js-line")) > 10
+    facts = driver.find_element(By.ID, "optimise-facts").text
+    assert "baseline-design-" in facts and "USD/year" in facts
+    assert "DC-ES-MADRID" in driver.find_element(By.ID, "optimise-sites").text
+    assert list((runs_dir / "scenarios").glob("baseline-design-*.yaml"))
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "h2")).perform()
+    screenshot(driver, "optimise")
+    _type(driver, "#optimise-reps", "2")
+    _wait(driver).until(lambda d: d.find_element(By.ID, "optimise-simulate").is_enabled())
+    t0 = time.perf_counter()
+    driver.find_element(By.ID, "optimise-simulate").click()
+    _wait(driver, 90).until(lambda d: "/compare?runs=" in d.current_url)
+    record_timing("simulate_design_to_compare_s.baseline_2_replications",
+                  time.perf_counter() - t0)
+    _base, design = driver.current_url.split("runs=", 1)[1].split(",")
+    _visible(driver, "#compare-differences table")
+    _text_in(driver, "#compare-note", "paired by replication")
+    assert "baseline-design-" in driver.find_element(By.ID, "compare-differences").text
+    assert design.rsplit("-", 1)[-1] in driver.find_element(By.ID, "compare-differences").text
     assert dash_duo.get_logs() == []
