@@ -195,7 +195,7 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
     m = _manifest(base, req, results, started, run_id, executor.name)
     finalize(folder, m, write, overwrite=True)
     registry.finish(run_id, kpi_summary=_registry_summary(outcome),
-                    replications=sum(r.n for r in results), artefacts=str(folder))
+                    replications=results[0].n, artefacts=str(folder))
     ckpt.remove()
     outcome.folder = folder
     return outcome

@@ -2,7 +2,8 @@
 
 ``RUNS_DIR/registry.sqlite`` has one row per run with its lineage (scenario name, file, sha256
 of the scenario and of every data file, package version, seed, replications, executor), a KPI
-summary and the path of its artefacts. A run is registered as ``running`` before it starts and
+summary and the path of its artefacts. ``replications`` counts the replications per scenario (a comparison of a base and one what-if
+at 30 replications is recorded as 30). A run is registered as ``running`` before it starts and
 switched to ``complete`` in one transaction after its artefacts folder has been renamed into
 place, so the registry never points at a half-written folder. A run killed half-way stays
 ``running`` with the pid that owned it; readers report it as ``interrupted`` once that process
