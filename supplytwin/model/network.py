@@ -125,6 +125,11 @@ class Network:
                         rate[(lane.origin_id, sp[1])] += r * share
         return dict(rate)
 
+    @property
+    def active_disruptions(self) -> tuple[DisruptionRow, ...]:
+        """The disruptions that act (``enabled``); the others are kept for display."""
+        return tuple(d for d in self.disruptions if d.enabled)
+
     def demand_mean_rate(self, d: DemandRow) -> float:
         if d.orders_per_day is not None:
             return d.orders_per_day * d.order_size_units.mean

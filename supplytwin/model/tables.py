@@ -436,6 +436,10 @@ class DisruptionRow(Row):
     mttr_days: float | None = col(
         "Random disruptions: mean time to repair (exponential).", unit="days", default=None, gt=0
     )
+    enabled: bool = col(
+        "false switches the disruption off, e.g. one inherited from a base scenario: "
+        "edits: {disruptions: {ID: {enabled: false}}}.", default=True,
+    )
     magnitude: float = col(
         "Capacity or lane-capacity loss fraction (capacity_loss), transit multiplier (lane_delay), "
         "demand multiplier (demand_surge), failure probability (qc_failure_spike), hazard "

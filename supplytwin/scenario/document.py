@@ -12,7 +12,8 @@ A scenario file is small and readable, so a what-if is a short diff on its basel
         L-DS-IE-FF-PR-AIR: {mode: sea, transit_time_days: "triangular(14, 18, 25)"}
 
 ``extends:`` merges dictionaries key by key (the child wins) and replaces lists, except that
-``disruptions:`` lists are concatenated (a what-if adds to the disruptions of its base). Paths are
+``disruptions:`` lists are concatenated (a what-if adds to the disruptions of its base); an
+inherited disruption is switched off with ``edits: {disruptions: {ID: {enabled: false}}}``. Paths are
 relative to the file that writes them. ``--set key.path=value`` on the command line overrides
 any key the same way, including table cells through ``edits.TABLE.ROW_ID.FIELD=value``.
 """

@@ -336,19 +336,6 @@ def _load(path: Path, sets: Sequence[str]) -> tuple[Scenario | None, list[Proble
         tables[name] = read_table(tpath, model, col)
         files.append(tpath)
 
-    # duplicate keys
-    for name, rows in tables.items():
-        seen: dict[str, int] = {}
-        for i, row in rows:
-            rid = row.row_id
-            if rid in seen:
-                col.add(table_files[name], f"duplicate {'/'.join(row.key)} {rid!r} (first at row "
-                        f"{seen[rid]})", field=row.key[0], row=i)
-            else:
-                seen[rid] = i
-
-    _apply_edits(doc, tables, table_files, where, path, col)
-
     # disruptions written in the YAML
     for idx, item in enumerate(doc.disruptions):
         key = f"disruptions.{idx}"
@@ -361,6 +348,24 @@ def _load(path: Path, sets: Sequence[str]) -> tuple[Scenario | None, list[Proble
             for err in exc.errors():
                 field = ".".join([key, *(str(x) for x in err["loc"])])
                 col.add(file, _reason(err), field=field, line=line)
+
+    # duplicate keys
+    for name, rows in tables.items():
+        seen: dict[str, int] = {}
+        for i, row in rows:
+            rid = row.row_id
+            if rid in seen:
+                reason = f"duplicate {'/'.join(row.key)} {rid!r}"
+                if i < 0:  # a disruption written in the scenario YAML
+                    file, line = _locate(where, f"disruptions.{-i - 1}", path)
+                    col.add(file, reason, field=f"disruptions.{-i - 1}.{row.key[0]}", line=line)
+                else:
+                    col.add(table_files[name], f"{reason} (first at row {seen[rid]})",
+                            field=row.key[0], row=i)
+            else:
+                seen[rid] = i
+
+    _apply_edits(doc, tables, table_files, where, path, col)
 
     # demand series files
     series: dict[tuple[str, str], tuple[float, ...]] = {}

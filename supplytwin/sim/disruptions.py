@@ -73,7 +73,7 @@ class DisruptionState:
         self._zeros: dict[tuple[str, str], int] = defaultdict(int)
         self._qc_override: dict[tuple[str, str | None], list[float]] = defaultdict(list)
         self._log = log
-        for d in network.disruptions:
+        for d in network.active_disruptions:
             env.process(self._run(d, streams))
 
     # ---- queries --------------------------------------------------------------------------

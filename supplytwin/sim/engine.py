@@ -106,7 +106,7 @@ class Model:
         out: dict[tuple[str, str], float] = {}
         for key in self.net.demand:
             f = 1.0
-            for d in self.net.disruptions:
+            for d in self.net.active_disruptions:
                 if d.kind.value != "demand_surge" or d.magnitude <= 1.0:
                     continue
                 if d.customer_id not in (None, key[0]) or d.product_id not in (None, key[1]):
@@ -118,7 +118,7 @@ class Model:
     def demand_disrupted(self, key: tuple[str, str]) -> bool:
         """Whether any disruption can change the demand of stream ``key`` (else factor 1)."""
         return any(d.kind.value == "demand_surge" and d.customer_id in (None, key[0])
-                   and d.product_id in (None, key[1]) for d in self.net.disruptions)
+                   and d.product_id in (None, key[1]) for d in self.net.active_disruptions)
 
     def _load_initial_stock(self) -> None:
         led = self.recorder.ledger

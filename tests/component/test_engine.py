@@ -200,3 +200,28 @@ def test_lot_genealogy_answers_a_recall_drill():
     assert dict(zip(recall["customer_id"], recall["quantity_units"], strict=True)) == expected.to_dict()
     produced = set(r.events[r.events["event"] == "produce"]["lot_id"])
     assert produced, "the tiny network produces lots within 120 days"
+
+
+def test_an_inherited_disruption_can_be_switched_off_by_id(tmp_path):
+    outage = {"disruption_id": "o", "kind": "site_outage", "site_id": "DC", "start_day": 30,
+              "duration_days": 20}
+    base = whatif(tmp_path, "withoutage", disruptions=[outage])
+    off = tmp_path / "off.yaml"
+    off.write_text(yaml.safe_dump({"name": "off", "extends": str(base),
+                                   "edits": {"disruptions": {"o": {"enabled": False}}}}))
+    sc_off = load_scenario(off)
+    assert [d.enabled for d in sc_off.network.disruptions] == [False]
+    r_off = simulate(sc_off, seed=4)
+    r_plain = simulate(load_scenario(TINY), seed=4)
+    r_on = simulate(load_scenario(base), seed=4)
+    assert r_off.kpis == r_plain.kpis  # switched off = never there (same random draws)
+    assert r_on.kpis["otif"] < r_off.kpis["otif"]
+
+
+def test_a_yaml_disruption_with_a_duplicate_id_is_reported(tmp_path):
+    from supplytwin.scenario import check_scenario
+
+    d = {"disruption_id": "o", "kind": "site_outage", "site_id": "DC", "start_day": 30,
+         "duration_days": 20}
+    problems = check_scenario(whatif(tmp_path, disruptions=[d, d]))
+    assert any("duplicate" in p.reason and p.field.startswith("disruptions.1") for p in problems)
