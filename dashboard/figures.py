@@ -156,25 +156,13 @@ def network_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame,
             lat=[None], lon=[None], mode="lines", name=tlabel, legendgroup=f"temp-{temp}",
             legendgrouptitle_text="Temperature class (dash)" if i == 0 else None,
             line={"width": 2, "color": "#555", "dash": dash}, hoverinfo="skip"))
-    kinds = [k for k in KIND_STYLE if k in set(sites["kind"])] + sorted(
-        set(sites["kind"]) - set(KIND_STYLE))
-    for i, kind in enumerate(kinds):
-        label, colour, symbol = KIND_STYLE.get(kind, (kind, "#444", "circle"))
-        sub = sites[sites["kind"] == kind]
-        fig.add_trace(go.Scattergeo(
-            lat=sub["latitude"], lon=sub["longitude"], mode="markers", name=label,
-            legendgroup=f"kind-{kind}", legendgrouptitle_text="Sites" if i == 0 else None,
-            customdata=sub["site_id"].tolist(),
-            marker={"size": 12 if kind != "customer" else 8, "color": colour, "symbol": symbol,
-                    "line": {"width": 0.8, "color": "white"},
-                    "opacity": [1.0 if o else 0.35 for o in sub["is_open"]]},
-            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()}"
-                       + (f" · {_esc(r.region)}" if r.region else "")
-                       + ("" if r.is_open else "<br><i>closed in this scenario</i>")
-                       + "<br><i>click for details</i>"
-                       for r in sub.itertuples(index=False)],
-            hoverinfo="text",
-        ))
+    _add_site_markers(
+        fig, sites, "Sites", customer_size=8,
+        opacity=lambda sub: [1.0 if o else 0.35 for o in sub["is_open"]],
+        hover=lambda r, label: (f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()}"
+                                + (f" · {_esc(r.region)}" if r.region else "")
+                                + ("" if r.is_open else "<br><i>closed in this scenario</i>")
+                                + "<br><i>click for details</i>"))
     if selected is not None and selected in set(sites["site_id"]):
         r = sites[sites["site_id"] == selected].iloc[0]
         fig.add_trace(go.Scattergeo(
@@ -407,21 +395,11 @@ def design_map_figure(sites: pd.DataFrame, flows: pd.DataFrame, top: int = 80) -
             line={"width": 3, "color": colour}, hoverinfo="skip"))
     is_open = sites["open"].astype(bool)
     opened = sites[is_open]
-    kinds = [k for k in KIND_STYLE if k in set(opened["kind"])] + sorted(
-        set(opened["kind"]) - set(KIND_STYLE))
-    for i, kind in enumerate(kinds):
-        label, colour, symbol = KIND_STYLE.get(kind, (kind, "#444", "circle"))
-        sub = opened[opened["kind"] == kind]
-        fig.add_trace(go.Scattergeo(
-            lat=sub["latitude"], lon=sub["longitude"], mode="markers", name=label,
-            legendgroup=f"kind-{kind}", legendgrouptitle_text="Open sites" if i == 0 else None,
-            customdata=sub["site_id"].tolist(),
-            marker={"size": 12 if kind != "customer" else 7, "color": colour, "symbol": symbol,
-                    "line": {"width": 0.8, "color": "white"}},
-            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()} · open"
-                       + (" (opened by the design)" if not r.open_before else "")
-                       for r in sub.itertuples(index=False)],
-            hoverinfo="text"))
+    _add_site_markers(
+        fig, opened, "Open sites", customer_size=7,
+        hover=lambda r, label: (f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()}"
+                                " · open" + (" (opened by the design)" if not r.open_before
+                                             else "")))
     closed = sites[~is_open]
     if len(closed):
         fig.add_trace(go.Scattergeo(
@@ -483,3 +461,25 @@ def design_cost_figure(costs: pd.DataFrame) -> go.Figure:
     fig.update_layout(margin={"l": 10, "r": 10, "t": 50, "b": 40}, barmode="stack",
                       showlegend=False)
     return fig
+
+
+def _add_site_markers(fig: go.Figure, sites: pd.DataFrame, legend_title: str, *,
+                      customer_size: int, hover, opacity=None) -> None:
+    """One marker trace per site kind (known kinds first, in KIND_STYLE order), the site id
+    as customdata so a click can find the site; ``hover(row, label)`` writes each hover text,
+    ``opacity(sub)`` gives per-site opacities."""
+    kinds = [k for k in KIND_STYLE if k in set(sites["kind"])] + sorted(
+        set(sites["kind"]) - set(KIND_STYLE))
+    for i, kind in enumerate(kinds):
+        label, colour, symbol = KIND_STYLE.get(kind, (kind, "#444", "circle"))
+        sub = sites[sites["kind"] == kind]
+        marker = {"size": 12 if kind != "customer" else customer_size, "color": colour,
+                  "symbol": symbol, "line": {"width": 0.8, "color": "white"}}
+        if opacity is not None:
+            marker["opacity"] = opacity(sub)
+        fig.add_trace(go.Scattergeo(
+            lat=sub["latitude"], lon=sub["longitude"], mode="markers", name=label,
+            legendgroup=f"kind-{kind}", legendgrouptitle_text=legend_title if i == 0 else None,
+            customdata=sub["site_id"].tolist(), marker=marker,
+            hovertext=[hover(r, label) for r in sub.itertuples(index=False)],
+            hoverinfo="text"))
