@@ -15,7 +15,7 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from a source tree without install
     __version__ = "0.0.0+unknown"
 
-from supplytwin.scenario import check_scenario, load_scenario  # noqa: E402
+from supplytwin.scenario import check_scenario, load_scenario
 
 
 def simulate(scenario, seed: int | None = None, **kwargs):

@@ -61,6 +61,6 @@ def main() -> None:
 
 
 # Command modules register their commands on ``app`` when imported.
-from supplytwin.cli import dashboard_cmds, experiment_cmds, optimize_cmds, run_cmds, scenario_cmds  # noqa: E402,F401,E501
+from supplytwin.cli import dashboard_cmds, experiment_cmds, optimize_cmds, run_cmds, scenario_cmds  # noqa: F401
 
 __all__ = ["app", "main"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -131,7 +131,7 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
                        command="supplytwin run", params={"sets": list(sets or [])})
     folder = out or reg.runs_dir / run_id
     err = make_console(stderr=True)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     if err.is_terminal and not as_json:
         with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
                       TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -141,7 +141,7 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
                               progress=lambda f: bar.update(task, completed=f))
     else:
         result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)
-    ended = datetime.now(timezone.utc)
+    ended = datetime.now(UTC)
     write_run_folder(folder, sc, result, started, ended, overwrite=True)
     reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in
                                              _jsonable(result.kpis).items()}},

@@ -34,9 +34,9 @@ class ReplicationOutput:
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
-    from supplytwin.sim import simulate
-
     import pandas as pd
+
+    from supplytwin.sim import simulate
 
     r = simulate(scenario, seed=seed, replication=replication)
     lane_ids = sorted(set(r.units_by_lane) | set(r.excursions_by_lane))

@@ -14,7 +14,7 @@ import itertools
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ def _manifest(sc: Scenario, req: Request, results: list[ExperimentResult], start
               executor: str) -> dict[str, Any]:
     reps = sorted(set().union(*(r.replications for r in results))) if results else []
     return manifest(
-        sc, [results[0].seed] if results else [], started, datetime.now(timezone.utc),
+        sc, [results[0].seed] if results else [], started, datetime.now(UTC),
         run_id=run_id, kind=req.kind, replications=len(reps), replication_indices=reps,
         executor=executor, overrides=req.sets, warmup_days=sc.simulation.warmup_days,
         horizon_days=sc.simulation.horizon_days,
@@ -123,7 +123,7 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
     points = _grid_points(req.grid) if req.kind == "sweep" else []
     if req.kind == "sweep":
         scenarios = [_load(req.scenarios[0], [*req.sets, *_point_sets(p)]) for p in points]
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     executor = make_executor(req.workers, req.dask)
     resumed = run_id is not None
     if run_id is None:

@@ -23,7 +23,7 @@ from supplytwin.stochastic import RandomStreams
 class Gate:
     """Open unless at least one disruption holds it shut; processes can wait until it opens."""
 
-    __slots__ = ("env", "_closed_by", "_opened", "on_open")
+    __slots__ = ("_closed_by", "_opened", "env", "on_open")
 
     def __init__(self, env: simpy.Environment):
         self.env = env

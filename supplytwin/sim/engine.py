@@ -19,7 +19,7 @@ from dataclasses import replace
 import pandas as pd
 import simpy
 
-from supplytwin.model import LaneRow, Scenario, SiteKind
+from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim.disruptions import DisruptionState

@@ -20,7 +20,7 @@ from typing import Any
 class Level:
     """A piecewise-constant quantity and its time integral from ``start`` on."""
 
-    __slots__ = ("value", "_t", "area", "start", "peak")
+    __slots__ = ("_t", "area", "peak", "start", "value")
 
     def __init__(self, start: float = 0.0, value: float = 0.0):
         self.value = value
@@ -32,8 +32,7 @@ class Level:
     def set(self, t: float, value: float) -> None:
         if t > self.start:
             self.area += self.value * (t - max(self._t, self.start))
-            if value > self.peak:
-                self.peak = value
+            self.peak = max(self.peak, value)
         self._t = t
         self.value = value
 

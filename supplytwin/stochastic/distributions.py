@@ -337,7 +337,7 @@ _SPECS: dict[str, tuple[type[Distribution], tuple[str, ...]]] = {
 DISTRIBUTION_NAMES = (*_SPECS, "empirical")
 
 
-def parse_distribution(text: str | float | int, base_dir: Path | None = None) -> Distribution:
+def parse_distribution(text: str | float, base_dir: Path | None = None) -> Distribution:
     """Parse ``lognormal(mean=5, cv=0.4)`` (or a bare number, meaning ``fixed``).
 
     Raises DistributionError with a message fit to show a planner.
