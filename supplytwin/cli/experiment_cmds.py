@@ -195,11 +195,11 @@ def sweep(
         for c in ("mean", "95 % CI"):
             t.add_column(c, justify="right")
         unit = KPI_DOCS[kpi][0]
-        for r in table.itertuples(index=False):
-            row = r._asdict()
-            t.add_row(*[str(row[f]) if f in row else str(getattr(r, f, "")) for f in g],
-                      fmt(row["mean"], unit), f"[{fmt(row['ci95_low'], unit)}, "
-                      f"{fmt(row['ci95_high'], unit)}]")
+        # to_dict, not itertuples: factor names such as edits.policies.DC/P.S are not
+        # identifiers and itertuples would rename them
+        for row in table.to_dict("records"):
+            t.add_row(*[str(row[f]) for f in g], fmt(row["mean"], unit),
+                      f"[{fmt(row['ci95_low'], unit)}, {fmt(row['ci95_high'], unit)}]")
         con = make_console()
         con.print(t)
         con.print(f"run {outcome.run_id}: table {outcome.folder}/sweep.parquet, plot "

@@ -75,6 +75,8 @@ def test_sweep_writes_a_tidy_table_and_a_plot(tmp_path):
             "--reps", "3", "--workers", "1", "--kpi", "fill_rate", "--runs-dir", str(tmp_path),
             "--out", str(tmp_path / "sw"), "--set", "simulation.horizon_days=80")
     assert r.exit_code == 0, r.output
+    # the terminal table shows each point's factor value
+    assert "│ 60 " in r.output and "│ 250 " in r.output
     table = pd.read_parquet(tmp_path / "sw" / "sweep.parquet")
     fr = table[table["kpi"] == "fill_rate"].set_index(
         "edits.policies.DC/MAB-T.order_up_to_units")["mean"]
