@@ -392,7 +392,9 @@ class Knobs:
     ``demand`` maps product -> multiplier (a ``demand_surge`` disruption over the whole horizon,
     so the base orders stay those of the original: common random numbers); ``disruptions`` are
     extra disruptions switched on, each a dict of disruptions-table columns with its window;
-    ``policies`` maps ``SITE/PRODUCT`` -> {column: new value} (``edits.policies``).
+    ``policies`` maps ``SITE/PRODUCT`` -> {column: new value} (``edits.policies``);
+    ``disruption_edits`` maps the id of an inherited disruption -> {column: new value}
+    (``edits.disruptions``: ``enabled``, ``start_day``, ``duration_days``).
     """
 
     horizon_days: float | None = None
@@ -400,10 +402,11 @@ class Knobs:
     demand: dict[str, float] = field(default_factory=dict)
     disruptions: list[dict[str, Any]] = field(default_factory=list)
     policies: dict[str, dict[str, float]] = field(default_factory=dict)
+    disruption_edits: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def is_empty(self) -> bool:
         return (self.horizon_days is None and self.replications is None and not self.demand
-                and not self.disruptions and not self.policies)
+                and not self.disruptions and not self.policies and not self.disruption_edits)
 
 
 #: numeric policy columns a planner may edit
@@ -420,7 +423,8 @@ def _disruption_target(d: Mapping[str, Any]) -> str:
 
 def knob_options(ws: Workspace, key: str) -> dict[str, Any]:
     """What the Scenario page offers for a scenario: settings, products with demand, its own
-    disruptions (inherited, always on), a catalogue of disruptions from the other scenarios of
+    disruptions (inherited: switchable and, when scheduled, window editable, as
+    ``edits.disruptions``), a catalogue of disruptions from the other scenarios of
     the same network (switchable, window editable) and the sites with policies."""
     sc = load(ws, key)
     net = sc.network
@@ -492,7 +496,8 @@ def validate_knobs(ws: Workspace, key: str, raw: Mapping[str, Any]) -> Knobs:
     names the first bad input.
 
     ``raw``: horizon_days, replications, demand {product: multiplier}, disruptions
-    [{disruption_id, on, start_day, duration_days}] (ids from the catalogue), policies
+    [{disruption_id, on, start_day, duration_days}] (ids inherited or from the
+    catalogue), policies
     {"SITE/PRODUCT": {column: value}}; values as the browser sent them (strings or numbers,
     None for untouched).
     """
@@ -523,8 +528,14 @@ def validate_knobs(ws: Workspace, key: str, raw: Mapping[str, Any]) -> Knobs:
             k.demand[product] = m
     horizon_now = k.horizon_days or opts["horizon_days"]
     catalogue = {d["disruption_id"]: d for d in opts["catalogue"]}
+    inherited = {d["disruption_id"]: d for d in opts["inherited"]}
     for item in raw.get("disruptions") or []:
         did = item.get("disruption_id")
+        if did in inherited:
+            change = inherited_edit(inherited[did], item, horizon_now)
+            if change:
+                k.disruption_edits[did] = change
+            continue
         if not item.get("on"):
             continue
         if did not in catalogue:
@@ -558,6 +569,43 @@ def validate_knobs(ws: Workspace, key: str, raw: Mapping[str, Any]) -> Knobs:
             if current_rows[product][col] is None or v != current_rows[product][col]:
                 k.policies.setdefault(f"{site}/{product}", {})[col] = v
     return k
+
+
+def inherited_edit(base: Mapping[str, Any], item: Mapping[str, Any],
+                   horizon: float) -> dict[str, Any]:
+    """The ``edits.disruptions`` columns that turn an inherited disruption ``base`` into what
+    the page shows in ``item`` ({on, start_day, duration_days}); empty when unchanged. A window
+    left empty (or a random disruption's, which has none) stays as it is."""
+    did = base["disruption_id"]
+    change: dict[str, Any] = {}
+    on = bool(item.get("on"))
+    if on != bool(base.get("enabled", True)):
+        change["enabled"] = on
+    if not on or base.get("start_day") is None:
+        return change
+    start, duration = item.get("start_day"), item.get("duration_days")
+    if start not in (None, ""):
+        s = _positive(start, f"Start day of {did}", allow_zero=True, upper=MAX_HORIZON_DAYS)
+        if s >= horizon:
+            raise UserError(f"Start day of {did}: {s:g} is after the horizon of "
+                            f"{horizon:g} days, so it would never happen.")
+        if s != base["start_day"]:
+            change["start_day"] = s
+    if duration not in (None, ""):
+        d = _positive(duration, f"Duration of {did}", upper=MAX_HORIZON_DAYS)
+        if d != base.get("duration_days"):
+            change["duration_days"] = d
+    return change
+
+
+def disruption_edit_sets(edits: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """``edits.disruptions.ID.COLUMN=VALUE`` overrides for :attr:`Knobs.disruption_edits`."""
+    sets = []
+    for did, changes in sorted(edits.items()):
+        for col, v in sorted(changes.items()):
+            value = str(v).lower() if isinstance(v, bool) else f"{v:g}"
+            sets.append(f"edits.disruptions.{did}.{col}={value}")
+    return sets
 
 
 def _demand_disruptions(knobs: Knobs, horizon: float, taken: set[str]) -> list[dict[str, Any]]:
@@ -603,8 +651,13 @@ def scenario_document(ws: Workspace, key: str, knobs: Knobs, name: str,
     extra = added_disruptions(ws, key, knobs)
     if extra:
         doc["disruptions"] = extra
+    edits: dict[str, Any] = {}
     if knobs.policies:
-        doc["edits"] = {"policies": {rid: dict(ch) for rid, ch in knobs.policies.items()}}
+        edits["policies"] = {rid: dict(ch) for rid, ch in knobs.policies.items()}
+    if knobs.disruption_edits:
+        edits["disruptions"] = {did: dict(ch) for did, ch in knobs.disruption_edits.items()}
+    if edits:
+        doc["edits"] = edits
     return doc
 
 
@@ -632,6 +685,7 @@ def knob_sets(ws: Workspace, key: str, knobs: Knobs) -> list[str]:
     for rid, changes in sorted(knobs.policies.items()):
         for col, v in sorted(changes.items()):
             sets.append(f"edits.policies.{rid}.{col}={v:g}")
+    sets += disruption_edit_sets(knobs.disruption_edits)
     return sets
 
 
@@ -646,6 +700,13 @@ def describe_knobs(knobs: Knobs) -> str:
     for d in knobs.disruptions:
         parts.append(f"{d['disruption_id']} from day {d['start_day']:g} for "
                      f"{d['duration_days']:g} days")
+    for did, ch in sorted(knobs.disruption_edits.items()):
+        if ch.get("enabled") is False:
+            parts.append(f"{did} switched off")
+            continue
+        parts.append(f"{did} " + ", ".join(
+            f"{c.replace('_', ' ')}={v if isinstance(v, bool) else format(v, 'g')}"
+            for c, v in sorted(ch.items())))
     for rid, ch in sorted(knobs.policies.items()):
         parts.append(f"policy {rid}: " + ", ".join(f"{c}={v:g}" for c, v in sorted(ch.items())))
     return "; ".join(parts) if parts else "no changes"

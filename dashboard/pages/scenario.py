@@ -1,8 +1,9 @@
 """Scenario page: pick a scenario, turn the knobs, save it as a new scenario, run it.
 
 Knobs: horizon and replications; a demand multiplier per product (a ``demand_surge``
-disruption over the whole horizon); disruptions from the other scenarios of the same network,
-switched on with their windows; the policy parameters of one chosen site. **Save** writes
+disruption over the whole horizon); the scenario's own disruptions, switched off or moved
+(``edits.disruptions``), and those of the other scenarios of the same network, switched on with
+their windows; the policy parameters of one chosen site. **Save** writes
 ``RUNS_DIR/scenarios/NAME.yaml`` that ``extends:`` the chosen scenario and selects it; **Run**
 starts a recorded run of the chosen scenario with the knobs as ``--set`` overrides, in the
 background (``services.JOBS``); an interval polls its progress until the KPI cards fill.
@@ -86,18 +87,39 @@ def demand_rows(products: Sequence[dict[str, str]]) -> html.Div:
     return html.Div(rows or [html.Div("No customer demand in this scenario.", className="muted")])
 
 
+def _window_inputs(d: dict) -> list[Any]:
+    """Start day and duration of a disruption; a random one (no window) gets hidden empty
+    inputs so the pattern-matched lists stay aligned."""
+    did = d["disruption_id"]
+    if d.get("start_day") is None:
+        return [dcc.Input(id={"type": f"{P}-dis-start", "id": did}, type="hidden", value=None),
+                dcc.Input(id={"type": f"{P}-dis-duration", "id": did}, type="hidden",
+                          value=None)]
+    return [html.Span("from day", className="knob-unit"),
+            _num_input({"type": f"{P}-dis-start", "id": did}, d["start_day"], width="5.5em"),
+            html.Span("for", className="knob-unit"),
+            _num_input({"type": f"{P}-dis-duration", "id": did}, d["duration_days"],
+                       width="5.5em"),
+            html.Span("days", className="knob-unit")]
+
+
 def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict]) -> html.Div:
     parts: list[Any] = []
     if inherited:
-        parts.append(html.Div("Part of this scenario (always on):", className="knob-subhead"))
+        parts.append(html.Div("Part of this scenario (untick to switch off):",
+                              className="knob-subhead"))
         parts += [html.Div([
-            html.Span("✓", className="tick"),
+            dcc.Checklist([{"label": "", "value": "on"}],
+                          ["on"] if d.get("enabled", True) else [],
+                          id={"type": f"{P}-dis-on", "id": d["disruption_id"]},
+                          className="inline-check"),
             html.Span(d["disruption_id"], className="knob-label"),
-            html.Span(f"{d['kind'].replace('_', ' ')} · {d['target']} · "
-                      + (f"day {d['start_day']:g} for {d['duration_days']:g} days"
-                         if d.get("start_day") is not None else
-                         f"random, MTBF {d.get('mtbf_days', 0):g} days"),
+            html.Span(f"{d['kind'].replace('_', ' ')} · {d['target']}"
+                      + (f" · ×{d['magnitude']:g}" if d.get("magnitude", 1) != 1 else "")
+                      + (f" · random, MTBF {d.get('mtbf_days', 0):g} days"
+                         if d.get("start_day") is None else ""),
                       className="knob-note"),
+            *_window_inputs(d),
         ], className="knob-row inherited") for d in inherited]
     if catalogue:
         parts.append(html.Div("Switch on (from the other scenarios of this network):",
@@ -110,13 +132,7 @@ def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict]) -> htm
             html.Span(f"{d['kind'].replace('_', ' ')} · {d['target']}"
                       + (f" · ×{d['magnitude']:g}" if d.get("magnitude", 1) != 1 else ""),
                       className="knob-note"),
-            html.Span("from day", className="knob-unit"),
-            _num_input({"type": f"{P}-dis-start", "id": d["disruption_id"]}, d["start_day"],
-                       width="5.5em"),
-            html.Span("for", className="knob-unit"),
-            _num_input({"type": f"{P}-dis-duration", "id": d["disruption_id"]},
-                       d["duration_days"], width="5.5em"),
-            html.Span("days", className="knob-unit"),
+            *_window_inputs(d),
         ], className="knob-row") for d in catalogue]
     if not parts:
         parts = [html.Div("No disruptions to offer for this network.", className="muted")]
