@@ -170,19 +170,7 @@ def network_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame,
             showlegend=False, hoverinfo="skip", customdata=[selected],
             marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#111"}},
         ))
-    fig.update_geos(
-        projection_type="natural earth", showland=True, landcolor="#eef0f2",
-        showcountries=True, countrycolor="#c9ced6", showcoastlines=True,
-        coastlinecolor="#aab2bd", showocean=True, oceancolor="#f7fbff", showframe=False,
-        fitbounds="locations", resolution=110,
-    )
-    fig = _style(fig, title, 560)
-    fig.update_layout(
-        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.0, "xanchor": "left",
-                "groupclick": "togglegroup", "font": {"size": 11}},
-        margin={"l": 0, "r": 0, "t": 40, "b": 0}, clickmode="event",
-        uirevision="network-map",
-    )
+    fig = _map_layout(fig, title, clickmode="event", uirevision="network-map")
     return fig
 
 
@@ -420,17 +408,7 @@ def design_map_figure(sites: pd.DataFrame, flows: pd.DataFrame, top: int = 80) -
             customdata=changed["site_id"].tolist(), hoverinfo="skip",
             marker={"size": 24, "color": "rgba(0,0,0,0)", "line": {"width": 2.5,
                                                                    "color": "#111"}}))
-    fig.update_geos(
-        projection_type="natural earth", showland=True, landcolor="#eef0f2",
-        showcountries=True, countrycolor="#c9ced6", showcoastlines=True,
-        coastlinecolor="#aab2bd", showocean=True, oceancolor="#f7fbff", showframe=False,
-        fitbounds="locations", resolution=110,
-    )
-    fig = _style(fig, title, 560)
-    fig.update_layout(
-        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.0, "xanchor": "left",
-                "groupclick": "togglegroup", "font": {"size": 11}},
-        margin={"l": 0, "r": 0, "t": 40, "b": 0})
+    fig = _map_layout(fig, title)
     return fig
 
 
@@ -483,3 +461,20 @@ def _add_site_markers(fig: go.Figure, sites: pd.DataFrame, legend_title: str, *,
             customdata=sub["site_id"].tolist(), marker=marker,
             hovertext=[hover(r, label) for r in sub.itertuples(index=False)],
             hoverinfo="text"))
+
+
+def _map_layout(fig: go.Figure, title: str, **layout) -> go.Figure:
+    """The look shared by the network map and the design map: the world drawn lightly, fitted
+    to the sites, a grouped legend on the right; ``layout`` adds per-map settings."""
+    fig.update_geos(
+        projection_type="natural earth", showland=True, landcolor="#eef0f2",
+        showcountries=True, countrycolor="#c9ced6", showcoastlines=True,
+        coastlinecolor="#aab2bd", showocean=True, oceancolor="#f7fbff", showframe=False,
+        fitbounds="locations", resolution=110,
+    )
+    fig = _style(fig, title, 560)
+    fig.update_layout(
+        legend={"orientation": "v", "yanchor": "top", "y": 1, "x": 1.0, "xanchor": "left",
+                "groupclick": "togglegroup", "font": {"size": 11}},
+        margin={"l": 0, "r": 0, "t": 40, "b": 0}, **layout)
+    return fig
