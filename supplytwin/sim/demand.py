@@ -60,6 +60,12 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
     if lam_max <= 0:
         return
     varying = d.seasonality_amplitude > 0 or d.trend_per_year != 0
+    # rate shape (seasonality x trend) / its maximum, as in _rate_shape, inlined: it is
+    # evaluated for every candidate arrival
+    amp, peak, trend = d.seasonality_amplitude, d.seasonality_peak_day, d.trend_per_year
+    doy0 = model.day0_of_year
+    two_pi = 2 * math.pi
+    cos = math.cos
     disrupted = model.demand_disrupted(key)
     factor = model.dis.demand_factor
     order = model.customer_order
@@ -70,7 +76,12 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
         sizes = size_dist.sample_n(rng_size, BLOCK)
         for gap, u, size in zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True):
             yield env.timeout(gap)
-            accept = _rate_shape(model, d, env.now) / shape_max if varying else 1.0
+            if varying:
+                t = env.now
+                accept = (1.0 + amp * cos(two_pi * ((doy0 + t) % 365.0 - peak) / 365.0)) * (
+                    1.0 + trend * t / 365.0) / shape_max
+            else:
+                accept = 1.0
             if disrupted:
                 f = factor(*key)
                 accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)

@@ -56,8 +56,8 @@ class Request:
     """Demand on a stock point still to be served."""
 
     quantity_units: float
-    #: called with each picked list of parcels
-    fulfil: Callable[[list[Parcel]], None]
+    #: called with each picked list of parcels and their total units
+    fulfil: Callable[[list[Parcel], float], None]
     #: customer orders need this fraction of shelf life left at shipment; None for internal
     min_shelf_life_frac: float | None = None
     order: Order | None = None
@@ -88,10 +88,20 @@ class Stockpoint:
     _rr: int = 0  # round-robin counter for split sourcing
 
     def __post_init__(self) -> None:
-        w = self.model.recorder.warmup
+        m = self.model
+        w = m.recorder.warmup
         self.customer_backlog = Level(w)
         self.on_hand = Level(w)
-        self.lanes = [self.model.net.lanes[l] for l in self.policy.sources if l != "make"]
+        self.lanes = [m.net.lanes[l] for l in self.policy.sources if l != "make"]
+        # resolved once: the hot path (every order, every receipt) reads these
+        self._site_gate = m.dis.site_gate[self.site_id]
+        self._storage_key = (self.site_id, m.net.products[self.product_id].temperature_class)
+        pol = self.policy
+        self._kind = PolicyKind(pol.policy)
+        self._continuous = pol.policy not in (PolicyKind.PERIODIC_R_S, PolicyKind.DAYS_OF_SUPPLY)
+        self._s = pol.reorder_point_units
+        self._big_s = pol.order_up_to_units
+        self._q = pol.order_quantity_units
 
     # ---- position ---------------------------------------------------------------------------
     @property
@@ -105,16 +115,16 @@ class Stockpoint:
         return now + req.min_shelf_life_frac * self.shelf_life_days
 
     # ---- stock movements --------------------------------------------------------------------
-    def _take(self, quantity: float, min_expiry: float) -> list[Parcel]:
-        parcels = self.stock.pick(quantity, min_expiry)
+    def _take(self, quantity: float, min_expiry: float) -> tuple[list[Parcel], float]:
+        parcels, taken = self.stock.pick(quantity, min_expiry)
         if parcels:
-            self._stock_changed(-sum(p.quantity_units for p in parcels))
-        return parcels
+            self._stock_changed(-taken)
+        return parcels, taken
 
     def _stock_changed(self, delta: float) -> None:
         m = self.model
         self.on_hand.set(m.env.now, self.stock.units)
-        m.storage_change(self.site_id, self.product_id, delta)
+        m.storage_change_key(self._storage_key, delta)
 
     def add_parcels(self, parcels: list[Parcel]) -> None:
         """Put released parcels on hand (no backlog service or review)."""
@@ -145,12 +155,11 @@ class Stockpoint:
     def request(self, req: Request, backorder: bool = True) -> float:
         """Serve what can be served now; backorder the rest (or lose it). Returns units served."""
         served = 0.0
-        if self.model.dis.site_up(self.site_id) and not (self.backlog and backorder):
-            parcels = self._take(req.quantity_units, self._min_expiry(req))
+        if self._site_gate.is_open and not (self.backlog and backorder):
+            parcels, served = self._take(req.quantity_units, self._min_expiry(req))
             if parcels:
-                served = sum(p.quantity_units for p in parcels)
                 req.quantity_units -= served
-                req.fulfil(parcels)
+                req.fulfil(parcels, served)
         if req.quantity_units > 1e-9:
             self._stockout_this_cycle = self._stockout_this_cycle or req.order is not None
             if backorder:
@@ -168,18 +177,17 @@ class Stockpoint:
             self.customer_backlog.add(self.model.env.now, delta)
 
     def serve_backlog(self) -> None:
-        if not self.backlog or not self.model.dis.site_up(self.site_id) or self.stock.units <= 0:
+        if not self.backlog or not self._site_gate.is_open or self.stock.units <= 0:
             return
         remaining: deque[Request] = deque()
         while self.backlog:
             req = self.backlog.popleft()
             if self.stock.units > 1e-9:
-                parcels = self._take(req.quantity_units, self._min_expiry(req))
+                parcels, q = self._take(req.quantity_units, self._min_expiry(req))
                 if parcels:
-                    q = sum(p.quantity_units for p in parcels)
                     req.quantity_units -= q
                     self._backlog_add(req, -q)
-                    req.fulfil(parcels)
+                    req.fulfil(parcels, q)
             if req.quantity_units > 1e-9:
                 remaining.append(req)
         self.backlog = remaining
@@ -188,22 +196,21 @@ class Stockpoint:
 
     # ---- policy -----------------------------------------------------------------------------
     def review(self) -> None:
-        kind = self.policy.policy
-        if kind in (PolicyKind.PERIODIC_R_S, PolicyKind.DAYS_OF_SUPPLY):
+        if not self._continuous:
             return
-        ip = self.position
-        pol = self.policy
+        kind = self._kind
+        ip = self.stock.units + self.on_order_units - self.backlog_units
         qty = 0.0
-        if kind == PolicyKind.S_S:
-            if ip <= pol.reorder_point_units:
-                qty = pol.order_up_to_units - ip
-        elif kind == PolicyKind.R_Q:
-            if ip <= pol.reorder_point_units:
-                n = math.floor((pol.reorder_point_units - ip) / pol.order_quantity_units) + 1
-                qty = n * pol.order_quantity_units
-        elif kind == PolicyKind.BASE_STOCK:
-            if ip < pol.order_up_to_units - 1e-9:
-                qty = pol.order_up_to_units - ip
+        if kind is PolicyKind.BASE_STOCK:
+            if ip < self._big_s - 1e-9:
+                qty = self._big_s - ip
+        elif kind is PolicyKind.S_S:
+            if ip <= self._s:
+                qty = self._big_s - ip
+        elif kind is PolicyKind.R_Q:
+            if ip <= self._s:
+                n = math.floor((self._s - ip) / self._q) + 1
+                qty = n * self._q
         if qty > 1e-9:
             self.place_order(qty)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
+_INF = float("inf")
+
 
 @dataclass(slots=True, eq=False)
 class Lot:
@@ -57,36 +59,53 @@ class LotStock:
 
     def available(self, min_expiry_day: float) -> float:
         """Units whose lot expires strictly after ``min_expiry_day``."""
-        i = bisect.bisect_right(self._keys, (min_expiry_day, float("inf")))
+        i = bisect.bisect_right(self._keys, (min_expiry_day, _INF))
         if i == 0:
             return self.units
         return self.units - sum(p.quantity_units for p in self.parcels[:i])
 
-    def pick(self, quantity_units: float, min_expiry_day: float) -> list[Parcel]:
-        """Remove up to ``quantity_units`` FEFO from lots expiring after ``min_expiry_day``."""
+    def pick(self, quantity_units: float, min_expiry_day: float) -> tuple[list[Parcel], float]:
+        """Remove up to ``quantity_units`` FEFO from lots expiring after ``min_expiry_day``.
+
+        Returns the parcels taken and their total (the hot path of every order: the caller
+        needs both, so the total is not summed twice)."""
+        keys = self._keys
+        if not keys:
+            return [], 0.0
+        # the usual case: the first-expiring parcel already meets the shelf-life requirement
+        i = 0 if keys[0][0] > min_expiry_day else bisect.bisect_right(
+            keys, (min_expiry_day, _INF))
+        parcels = self.parcels
+        n = len(parcels)
         out: list[Parcel] = []
-        i = bisect.bisect_right(self._keys, (min_expiry_day, float("inf")))
         need = quantity_units
-        while need > 1e-9 and i < len(self.parcels):
-            p = self.parcels[i]
-            if p.quantity_units <= need + 1e-9:
+        taken = 0.0
+        while need > 1e-9 and i < n:
+            p = parcels[i]
+            q = p.quantity_units
+            if q <= need + 1e-9:
                 out.append(p)
-                need -= p.quantity_units
-                del self.parcels[i]
-                del self._keys[i]
+                need -= q
+                taken += q
+                del parcels[i]
+                del keys[i]
+                n -= 1
             else:
                 out.append(p.split(need))
+                taken += need
                 need = 0.0
-        self.units -= sum(p.quantity_units for p in out)
-        if abs(self.units) < 1e-9:
-            self.units = 0.0
-        return out
+        if out:
+            self.units -= taken
+            if abs(self.units) < 1e-9:
+                self.units = 0.0
+        return out, taken
 
     def remove_expired(self, now_day: float) -> list[Parcel]:
         """Take out every parcel whose lot has expired (expiry_day <= now)."""
-        i = bisect.bisect_right(self._keys, (now_day, float("inf")))
-        if i == 0:
+        keys = self._keys
+        if not keys or keys[0][0] > now_day:
             return []
+        i = bisect.bisect_right(keys, (now_day, _INF))
         gone = self.parcels[:i]
         del self.parcels[:i]
         del self._keys[:i]

@@ -56,11 +56,13 @@ class _Staging:
     model: Model
     site_id: str
     parcels: list[Parcel] = field(default_factory=list)
+    got_units: float = 0.0
 
-    def take(self, parcels: list[Parcel]) -> None:
+    def take(self, parcels: list[Parcel], units: float) -> None:
         self.parcels.extend(parcels)
         self.model.consume(parcels, self.site_id)
-        if sum(p.quantity_units for p in self.parcels) >= self.need_units - 1e-9:
+        self.got_units += units
+        if self.got_units >= self.need_units - 1e-9:
             self.done.succeed()
 
 

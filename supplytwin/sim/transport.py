@@ -33,19 +33,22 @@ if TYPE_CHECKING:
     from supplytwin.sim.inventory import Order, Stockpoint
 
 
-@dataclass(slots=True, eq=False)
 class Shipment:
-    parcels: list[Parcel]
-    #: receiving stock point (replenishment) or None for a customer delivery
-    destination: Stockpoint | None
-    order: Order | None
-    product_id: str
-    picked_day: float = 0.0
-    #: total of the parcels, kept in step by set_parcels (the hot path reads it often)
-    units: float = field(init=False)
+    """Picked parcels on their way along one lane, to a stock point or to a customer."""
 
-    def __post_init__(self) -> None:
-        self.units = sum(p.quantity_units for p in self.parcels)
+    __slots__ = ("destination", "order", "parcels", "picked_day", "product_id", "units")
+
+    def __init__(self, parcels: list[Parcel], destination: Stockpoint | None,
+                 order: Order | None, product_id: str, picked_day: float = 0.0,
+                 units: float | None = None):
+        self.parcels = parcels
+        #: receiving stock point (replenishment) or None for a customer delivery
+        self.destination = destination
+        self.order = order
+        self.product_id = product_id
+        self.picked_day = picked_day
+        #: total of the parcels, kept in step by set_parcels (the hot path reads it often)
+        self.units = sum(p.quantity_units for p in parcels) if units is None else units
 
     def set_parcels(self, parcels: list[Parcel]) -> None:
         self.parcels = parcels
@@ -77,24 +80,27 @@ class Lane:
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
         self.queued_units = 0.0
+        #: whether a departure can be backed up at all (only capacity-limited scheduled lanes)
+        self._can_back_up = (self.row.capacity_units_per_departure is not None
+                             and not self.on_demand)
         if not self.on_demand:
             env.process(self._run())
 
     def backed_up(self) -> bool:
         """More units wait than the next departure can take (capacity cut by disruptions)."""
-        cap = self.row.capacity_units_per_departure
-        if cap is None or self.on_demand:
+        if not self._can_back_up:
             return False
+        cap = self.row.capacity_units_per_departure
         return self.queued_units >= cap * self.model.dis.lane_capacity_factor(self.row.lane_id)
 
     # ---- loading ----------------------------------------------------------------------------
     def shipper(self, destination: Stockpoint | None, order: Order | None
-                ) -> Callable[[list[Parcel]], None]:
+                ) -> Callable[[list[Parcel], float], None]:
         """A callback that puts picked parcels on this lane towards ``destination``/``order``."""
         product_id = destination.product_id if destination is not None else order.product_id
 
-        def ship(parcels: list[Parcel]) -> None:
-            sh = Shipment(parcels, destination, order, product_id, self.model.env.now)
+        def ship(parcels: list[Parcel], units: float) -> None:
+            sh = Shipment(parcels, destination, order, product_id, self.model.env.now, units)
             if destination is not None:
                 destination.in_transit_units += sh.units
             self.enqueue(sh)
