@@ -68,6 +68,11 @@ class Model:
         self.docks: dict[int, Shipment] = {}
         self.storage_used: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
         self.storage_peak: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
+        #: storage capacity by (site, temperature class), where the site has a limit
+        self._storage_cap: dict[tuple[str, TemperatureClass], float] = {
+            (sid, tc): cap for sid, row in self.net.sites.items() for tc in TemperatureClass
+            if (cap := row.storage_capacity_units(tc)) is not None
+        }
 
         open_sites = {s for s, row in self.net.sites.items() if row.is_open}
         self.lanes: dict[str, Lane] = {
@@ -186,16 +191,16 @@ class Model:
         self.storage_used[key] = used
         if used > self.storage_peak[key]:
             self.storage_peak[key] = used
-            cap = self.net.sites[key[0]].storage_capacity_units(key[1])
+            cap = self._storage_cap.get(key)
             if cap is not None and used > cap + 1e-9 and delta > 0:
                 self.recorder.storage_overflow_units += min(delta, used - cap)
 
     def storage_free(self, site_id: str, product_id: str) -> float:
-        tclass = self.net.products[product_id].temperature_class
-        cap = self.net.sites[site_id].storage_capacity_units(tclass)
+        key = (site_id, self.net.products[product_id].temperature_class)
+        cap = self._storage_cap.get(key)
         if cap is None:
             return float("inf")
-        return cap - self.storage_used[(site_id, tclass)]
+        return cap - self.storage_used[key]
 
     def customer_order(self, d, quantity: float) -> None:
         stream = self._demand_streams.get((d.customer_id, d.product_id))
@@ -314,13 +319,13 @@ class Model:
             self.quarantine[qid] = sh
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
-        self.docks[id(sh)] = sh
         site = lane.destination_id
         if self.dis.site_up(site) and (sh.destination is None or
                                        self.storage_free(site, sh.product_id) >= sh.units - 1e-9):
             # nothing to wait for: unload now instead of starting a process (the common case)
             self._unload(lane, sh)
             return
+        self.docks[id(sh)] = sh
         self.env.process(self._receive(lane, sh))
 
     def _qa_disposition(self, qid: int, lane: LaneRow, sh: Shipment):
@@ -376,13 +381,13 @@ class Model:
                     refused = True
                     self.recorder.storage_refused_units += sh.units
                 yield self.env.timeout(1.0)
+        del self.docks[id(sh)]
         self._unload(lane, sh)
 
     def _unload(self, lane: LaneRow, sh: Shipment) -> None:
         """Goods leave the dock: into the stock point, or delivered to the customer."""
         site = lane.destination_id
         dest = sh.destination
-        del self.docks[id(sh)]
         if dest is not None:
             dest.on_order_units -= sh.units
             dest.in_transit_units -= sh.units
@@ -443,6 +448,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     started = time.time()
     model = Model(scenario, seed, replication, log_events)
     horizon = scenario.simulation.horizon_days
+    loop_started = time.perf_counter()
     if progress is None:
         model.env.run(until=horizon)
     else:
@@ -452,6 +458,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
             t = min(horizon, t + step)
             model.env.run(until=t)
             progress(t / horizon)
+    event_loop_seconds = time.perf_counter() - loop_started
     balance = check_mass_balance(model)
     kpis, by_product = compute_kpis(model)
     rec = model.recorder
@@ -469,6 +476,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         excursions_by_lane=dict(rec.excursions_by_lane),
         events=pd.DataFrame(rec.events),
         wall_seconds=time.time() - started,
+        event_loop_seconds=event_loop_seconds,
         events_processed=_events_processed(model.env),
     )
 

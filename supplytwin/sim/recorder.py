@@ -30,9 +30,12 @@ class Level:
         self.peak = 0.0
 
     def set(self, t: float, value: float) -> None:
-        if t > self.start:
-            self.area += self.value * (t - max(self._t, self.start))
-            self.peak = max(self.peak, value)
+        start = self.start
+        if t > start:
+            last = self._t
+            self.area += self.value * (t - (last if last > start else start))
+            if value > self.peak:
+                self.peak = value
         self._t = t
         self.value = value
 

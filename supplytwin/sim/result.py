@@ -34,6 +34,8 @@ class RunResult:
     #: event log (empty unless simulate(..., log_events=True))
     events: pd.DataFrame = field(default_factory=pd.DataFrame)
     wall_seconds: float = 0.0
+    #: of wall_seconds, the time SimPy spent processing events (set-up and KPIs excluded)
+    event_loop_seconds: float = 0.0
     events_processed: int = 0
 
     def customers_of_lot(self, lot_id: str) -> pd.DataFrame:

@@ -55,7 +55,7 @@ class Shipment:
         self.units = sum(p.quantity_units for p in parcels)
 
 
-@dataclass(eq=False)
+@dataclass(slots=True, eq=False)
 class Departure:
     shipments: list[Shipment]
     departed_day: float
