@@ -109,9 +109,9 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
 
     for i, r in tables["initial_stock"]:
         ref("initial_stock", i, "site_id", r.site_id, sites, "site")
-        if ref("initial_stock", i, "product_id", r.product_id, products, "product"):
-            if r.age_days >= products[r.product_id].shelf_life_days:
-                add("initial_stock", i, "age_days", "lot is already expired at day 0")
+        if (ref("initial_stock", i, "product_id", r.product_id, products, "product")
+                and r.age_days >= products[r.product_id].shelf_life_days):
+            add("initial_stock", i, "age_days", "lot is already expired at day 0")
         if (r.site_id, r.product_id) not in net.policies:
             add("initial_stock", i, "product_id", f"site {r.site_id!r} has no policy row for "
                 f"{r.product_id!r}, so nothing would ever use this stock")

@@ -204,13 +204,13 @@ class Stockpoint:
         if kind is PolicyKind.BASE_STOCK:
             if ip < self._big_s - 1e-9:
                 qty = self._big_s - ip
+        elif ip > self._s:
+            pass  # (s,S) and (r,Q) order only at or below the reorder point
         elif kind is PolicyKind.S_S:
-            if ip <= self._s:
-                qty = self._big_s - ip
+            qty = self._big_s - ip
         elif kind is PolicyKind.R_Q:
-            if ip <= self._s:
-                n = math.floor((self._s - ip) / self._q) + 1
-                qty = n * self._q
+            n = math.floor((self._s - ip) / self._q) + 1
+            qty = n * self._q
         if qty > 1e-9:
             self.place_order(qty)
 

@@ -32,9 +32,10 @@ class Level:
     def set(self, t: float, value: float) -> None:
         start = self.start
         if t > start:
+            # plain comparisons instead of max(): this runs on every stock change
             last = self._t
-            self.area += self.value * (t - (last if last > start else start))
-            if value > self.peak:
+            self.area += self.value * (t - (last if last > start else start))  # noqa: FURB136
+            if value > self.peak:  # noqa: PLR1730
                 self.peak = value
         self._t = t
         self.value = value

@@ -156,9 +156,9 @@ def test_weekly_sailing_waits_for_its_day(tmp_path):
 
 
 def test_lane_capacity_splits_an_order_over_departures(tmp_path):
-    sc = single_stage(tmp_path, demand_rate=0.01, lead_time="fixed(1)",
-                      policy={"policy": "s_S", "reorder_point_units": 0, "order_up_to_units": 12},
-                      horizon_days=10, warmup_days=0)
+    single_stage(tmp_path, demand_rate=0.01, lead_time="fixed(1)",
+                 policy={"policy": "s_S", "reorder_point_units": 0, "order_up_to_units": 12},
+                 horizon_days=10, warmup_days=0)
     lanes = (tmp_path / "lanes.csv").read_text().splitlines()
     header = lanes[0] + ",capacity_units_per_departure"
     rows = [lanes[1].replace("on_demand", "daily") + ",5", lanes[2] + ","]
@@ -170,9 +170,9 @@ def test_lane_capacity_splits_an_order_over_departures(tmp_path):
 
 
 def _excursions(tmp_path, qualified_hours):
-    sc = single_stage(tmp_path, demand_rate=5, lead_time="fixed(4)",
-                      policy={"policy": "base_stock", "order_up_to_units": 60},
-                      horizon_days=800, warmup_days=0, initial_dc_units=60)
+    single_stage(tmp_path, demand_rate=5, lead_time="fixed(4)",
+                 policy={"policy": "base_stock", "order_up_to_units": 60},
+                 horizon_days=800, warmup_days=0, initial_dc_units=60)
     text = (tmp_path / "lanes.csv").read_text()
     lines = text.splitlines()
     lines[0] += ",qualified_hours,excursion_hazard_per_day"

@@ -89,7 +89,7 @@ def test_precision_adds_replications_until_the_interval_is_narrow_enough():
     sc = load_scenario(TINY, ["simulation.horizon_days=60"])
     target = 40.0  # units of demand
     r = run_experiment(sc, 3, precision=("demand_units", target), max_reps=60)
-    kpi, h, reached = r.precision
+    _kpi, _h, reached = r.precision
     assert reached and r.n > 3
     assert t_interval(r.kpi_table()["demand_units"]).half_width <= target
     # and not many more than needed: one replication fewer would not have been enough

@@ -9,7 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from supplytwin.experiment import LocalProcesses, paired_difference, run_experiment, welch_difference
+from supplytwin.experiment import (
+    LocalProcesses,
+    paired_difference,
+    run_experiment,
+    welch_difference,
+)
 from supplytwin.scenario import load_scenario
 from supplytwin.sim import simulate
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import pytest
 
 from supplytwin.sim import simulate
-
 from tests.support.netbuild import single_stage, write_table
 
 pytestmark = pytest.mark.validation

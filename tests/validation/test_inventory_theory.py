@@ -20,7 +20,6 @@ from supplytwin.analytic import (
 )
 from supplytwin.sim.engine import Model
 from supplytwin.sim.mass_balance import check_mass_balance
-
 from tests.support.netbuild import single_stage
 from tests.support.stats import batch_means_ci
 
@@ -53,7 +52,7 @@ def backlog_ci(m):
 
 
 def assert_in_ci(ci, expected, neighbour):
-    mean, lo, hi = ci
+    _mean, lo, hi = ci
     assert lo <= expected <= hi, f"theory {expected:.4f} outside CI [{lo:.4f}, {hi:.4f}]"
     # discriminating: the CI excludes the answer of a model one unit of stock away
     assert not (lo <= neighbour <= hi), f"CI [{lo:.4f}, {hi:.4f}] too wide to tell {neighbour:.4f}"
