@@ -3,7 +3,10 @@ overhead of a Dask LocalCluster against the local process pool on the same exper
 
 Pools are started before the clock starts (a long experiment amortises start-up; what is
 measured is the steady throughput), and every executor runs the same replications of the
-baseline, so the ratios compare like with like.
+baseline, so the ratios compare like with like. The pool and the Dask cluster are timed in
+interleaved rounds and the best round of each is kept: with replications now under a second,
+one burst of noise on a 2-core machine moved a single round's Dask overhead between +4 % and
++21 %.
 """
 
 from __future__ import annotations
@@ -14,17 +17,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 REPS = 8
+#: timed rounds per executor; the best is kept
+ROUNDS = 2
 
 
 def _timed(executor, scenario, reps: int) -> float:
     from supplytwin.experiment import run_experiment
 
-    # warm the workers (imports, first scenario transfer) on replications not timed
-    run_experiment(scenario, 2, seed=999, executor=executor)
     t = time.perf_counter()
     r = run_experiment(scenario, reps, executor=executor)
     assert r.n == reps
     return time.perf_counter() - t
+
+
+def _warm(executor, scenario) -> None:
+    """Start the workers (imports, first scenario transfer) on replications not timed."""
+    from supplytwin.experiment import run_experiment
+
+    run_experiment(scenario, 2, seed=999, executor=executor)
 
 
 def run() -> dict[str, float]:
@@ -32,16 +42,20 @@ def run() -> dict[str, float]:
     from supplytwin.scenario import load_scenario
 
     sc = load_scenario(BASELINE)
-    one = _timed(InProcess(), sc, REPS)
+    one = min(_timed(InProcess(), sc, REPS) for _ in range(ROUNDS))
     pool = LocalProcesses(2)
-    try:
-        two = _timed(pool, sc, REPS)
-    finally:
-        pool.close()
     dask = DaskExecutor("local", workers=2)
     try:
-        dask_s = _timed(dask, sc, REPS)
+        _warm(pool, sc)
+        _warm(dask, sc)
+        # interleaved rounds, best of each: a burst of noise on this 2-core machine then hits
+        # both executors alike instead of deciding the comparison
+        two = dask_s = float("inf")
+        for _ in range(ROUNDS):
+            two = min(two, _timed(pool, sc, REPS))
+            dask_s = min(dask_s, _timed(dask, sc, REPS))
     finally:
+        pool.close()
         dask.close()
     figures = {
         "reps_per_min_1_worker": 60 * REPS / one,
@@ -50,7 +64,8 @@ def run() -> dict[str, float]:
         "reps_per_min_dask_local_2": 60 * REPS / dask_s,
         "dask_overhead_vs_pool": dask_s / two - 1,
     }
-    print(f"== experiment throughput ({REPS} replications of the baseline each) ==")
+    print(f"== experiment throughput ({REPS} replications of the baseline each, "
+          f"best of {ROUNDS}) ==")
     print(f"  1 worker (in-process)   {figures['reps_per_min_1_worker']:8.1f} reps/min")
     print(f"  2 local processes       {figures['reps_per_min_2_workers']:8.1f} reps/min   "
           f"speed-up {figures['speedup_2_workers']:.2f}x (target >= 1.7x)")
