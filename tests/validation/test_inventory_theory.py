@@ -15,6 +15,7 @@ import pytest
 from supplytwin.analytic import (
     base_stock_backorder,
     base_stock_lost_sales,
+    periodic_RS_poisson,
     rq_poisson,
     sS_poisson,
 )
@@ -110,3 +111,34 @@ def test_sS_policy_matches_exact_poisson_result(tmp_path):
     theory = sS_poisson(s, S, LAMBDA, 3.0)
     neighbour = sS_poisson(s + 1, S + 1, LAMBDA, 3.0)
     assert_in_ci(fill_rate_ci(m), theory.fill_rate, neighbour.fill_rate)
+
+
+def test_periodic_RS_policy_matches_exact_poisson_result(tmp_path):
+    # every R = 2 days order up to S; lead time 3 days: the protection period is R + L = 5
+    S, R = 12, 2.0
+    sc = single_stage(tmp_path, demand_rate=LAMBDA, lead_time="fixed(3)",
+                      policy={"policy": "R_S", "order_up_to_units": S, "review_period_days": R},
+                      horizon_days=12_000, initial_dc_units=S)
+    m = run(sc)
+    theory = periodic_RS_poisson(S, R, LAMBDA, 3.0)
+    neighbour = periodic_RS_poisson(S + 1, R, LAMBDA, 3.0)
+    assert_in_ci(fill_rate_ci(m), theory.fill_rate, neighbour.fill_rate)
+
+
+def test_days_of_supply_is_RS_with_target_days_times_mean_demand(tmp_path):
+    # a days-of-supply target of 6 days on a DC whose customers order 2 units a day is the
+    # (R, S) policy with S = 12: same seed, same orders, same outcome order by order
+    R = 2.0
+    runs = {}
+    for name, policy in {
+        "R_S": {"policy": "R_S", "order_up_to_units": 12, "review_period_days": R},
+        "days_of_supply": {"policy": "days_of_supply", "days_of_supply_target": 6,
+                           "review_period_days": R},
+    }.items():
+        (tmp_path / name).mkdir()
+        sc = single_stage(tmp_path / name, demand_rate=LAMBDA, lead_time="fixed(3)",
+                          policy=policy, horizon_days=2_000, initial_dc_units=12)
+        runs[name] = [(o.placed_day, o.filled_immediately_units, o.completed_day)
+                      for o in run(sc).orders]
+    assert len(runs["R_S"]) > 3_000
+    assert runs["days_of_supply"] == runs["R_S"]
