@@ -16,6 +16,7 @@ from stock that meets the customer's minimum remaining shelf life at shipment.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from supplytwin.model import DemandProcess, DemandRow, UnmetDemand
@@ -28,12 +29,16 @@ def seasonal_factor(day_of_year: float, amplitude: float, peak_day: float) -> fl
     return 1.0 + amplitude * math.cos(2 * math.pi * (day_of_year - peak_day) / 365.0)
 
 
-def _rate_shape(model: Model, d: DemandRow, t: float) -> float:
-    """rate(t) / orders_per_day: seasonality and trend, without surges."""
-    doy = (model.day0_of_year + t) % 365.0
-    return seasonal_factor(doy, d.seasonality_amplitude, d.seasonality_peak_day) * (
-        1.0 + d.trend_per_year * t / 365.0
-    )
+def rate_shape(model: Model, d: DemandRow) -> Callable[[float], float]:
+    """t -> rate(t) / orders_per_day: seasonality and trend, without surges (evaluated for
+    every candidate arrival, so the stream's constants are bound once here)."""
+    doy0, amp, peak = model.day0_of_year, d.seasonality_amplitude, d.seasonality_peak_day
+    trend = d.trend_per_year
+
+    def shape(t: float) -> float:
+        return seasonal_factor((doy0 + t) % 365.0, amp, peak) * (1.0 + trend * t / 365.0)
+
+    return shape
 
 
 def _max_shape(model: Model, d: DemandRow) -> float:
@@ -60,12 +65,7 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
     if lam_max <= 0:
         return
     varying = d.seasonality_amplitude > 0 or d.trend_per_year != 0
-    # rate shape (seasonality x trend) / its maximum, as in _rate_shape, inlined: it is
-    # evaluated for every candidate arrival
-    amp, peak, trend = d.seasonality_amplitude, d.seasonality_peak_day, d.trend_per_year
-    doy0 = model.day0_of_year
-    two_pi = 2 * math.pi
-    cos = math.cos
+    shape = rate_shape(model, d)
     disrupted = model.demand_disrupted(key)
     factor = model.dis.demand_factor
     order = model.customer_order
@@ -76,12 +76,7 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
         sizes = size_dist.sample_n(rng_size, BLOCK)
         for gap, u, size in zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True):
             yield env.timeout(gap)
-            if varying:
-                t = env.now
-                accept = (1.0 + amp * cos(two_pi * ((doy0 + t) % 365.0 - peak) / 365.0)) * (
-                    1.0 + trend * t / 365.0) / shape_max
-            else:
-                accept = 1.0
+            accept = shape(env.now) / shape_max if varying else 1.0
             if disrupted:
                 f = factor(*key)
                 accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)

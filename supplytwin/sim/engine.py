@@ -121,7 +121,7 @@ class Model:
             )
         self._load_initial_stock()
         for sp in self.stockpoints.values():
-            if sp.policy.policy.value in ("R_S", "days_of_supply"):
+            if not sp.continuous_review:
                 self.env.process(sp.periodic_review())
         demand_mod.start_demand(self)
         self.env.process(self._daily())
@@ -183,10 +183,8 @@ class Model:
                     first_usable = l
         return first_usable if first_usable is not None else lanes[0]
 
-    def storage_change(self, site_id: str, product_id: str, delta: float) -> None:
-        self.storage_change_key((site_id, self.net.products[product_id].temperature_class), delta)
-
-    def storage_change_key(self, key: tuple[str, TemperatureClass], delta: float) -> None:
+    def storage_change(self, key: tuple[str, TemperatureClass], delta: float) -> None:
+        """Units in storage of ``key`` = (site, temperature class) change by ``delta``."""
         used = self.storage_used[key] + delta
         self.storage_used[key] = used
         if used > self.storage_peak[key]:
@@ -208,7 +206,7 @@ class Model:
             return
         now = self.env.now
         order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
-                      now + stream.due_days, now >= self.recorder.warmup)
+                      now + stream.due_days, self.recorder.counts(now))
         self.orders.append(order)
         lane = self.pick_lane(stream.lanes)
         sp, lane_model = stream.served_by[lane.lane_id]

@@ -98,7 +98,9 @@ class Stockpoint:
         self._storage_key = (self.site_id, m.net.products[self.product_id].temperature_class)
         pol = self.policy
         self._kind = PolicyKind(pol.policy)
-        self._continuous = pol.policy not in (PolicyKind.PERIODIC_R_S, PolicyKind.DAYS_OF_SUPPLY)
+        #: (s,S), (r,Q), base stock review on every change; (R,S), days of supply every R days
+        self.continuous_review = self._kind not in (PolicyKind.PERIODIC_R_S,
+                                                    PolicyKind.DAYS_OF_SUPPLY)
         self._s = pol.reorder_point_units
         self._big_s = pol.order_up_to_units
         self._q = pol.order_quantity_units
@@ -124,7 +126,7 @@ class Stockpoint:
     def _stock_changed(self, delta: float) -> None:
         m = self.model
         self.on_hand.set(m.env.now, self.stock.units)
-        m.storage_change_key(self._storage_key, delta)
+        m.storage_change(self._storage_key, delta)
 
     def add_parcels(self, parcels: list[Parcel]) -> None:
         """Put released parcels on hand (no backlog service or review)."""
@@ -196,10 +198,10 @@ class Stockpoint:
 
     # ---- policy -----------------------------------------------------------------------------
     def review(self) -> None:
-        if not self._continuous:
+        if not self.continuous_review:
             return
         kind = self._kind
-        ip = self.stock.units + self.on_order_units - self.backlog_units
+        ip = self.position
         qty = 0.0
         if kind is PolicyKind.BASE_STOCK:
             if ip < self._big_s - 1e-9:
