@@ -435,7 +435,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
              horizon_days: float | None = None, log_events: bool = False,
              progress: Callable[[float], None] | None = None):
     """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
-    from supplytwin.sim.kpis import DAILY_COLUMNS, compute_kpis, service_by_customer
+    from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
 
@@ -458,9 +458,9 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
             progress(t / horizon)
     event_loop_seconds = time.perf_counter() - loop_started
     balance = check_mass_balance(model)
-    kpis, by_product = compute_kpis(model)
+    timeseries = daily_timeseries(model)
+    kpis, by_product = compute_kpis(model, timeseries)
     rec = model.recorder
-    timeseries = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
     return RunResult(
         scenario_name=scenario.name,
         seed=seed,

@@ -58,7 +58,15 @@ DAILY_COLUMNS = ["time_days", "site_id", "product_id", "on_hand_units", "in_tran
 COLD = (TemperatureClass.REFRIGERATED, TemperatureClass.FROZEN, TemperatureClass.ULTRA_COLD)
 
 
-def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
+def daily_timeseries(model: Model) -> pd.DataFrame:
+    """The daily state of every stock point (columns: DAILY_COLUMNS)."""
+    return pd.DataFrame(model.recorder.daily, columns=DAILY_COLUMNS)
+
+
+def compute_kpis(model: Model, daily: pd.DataFrame | None = None
+                 ) -> tuple[dict[str, float], pd.DataFrame]:
+    """KPIs of a finished run, and per product; ``daily`` is :func:`daily_timeseries` when the
+    caller already has it."""
     sc = model.scenario
     rec = model.recorder
     horizon = sc.simulation.horizon_days
@@ -85,7 +93,8 @@ def compute_kpis(model: Model) -> tuple[dict[str, float], pd.DataFrame]:
     k["backordered_units"] = sum(t.backordered_units for t in tallies.values())
     k["lost_units"] = sum(t.lost_units for t in tallies.values())
 
-    daily = pd.DataFrame(rec.daily, columns=DAILY_COLUMNS)
+    if daily is None:
+        daily = daily_timeseries(model)
     measured = daily[daily["time_days"] > warm]
     facing_keys = {(sp.site_id, sp.product_id) for sp in facing}
     thr = sc.kpis.stockout_threshold_units
