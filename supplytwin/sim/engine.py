@@ -173,6 +173,8 @@ class Model:
         else the first that is open with its origin up (it will queue); else the primary.
         This is how an air-freight crunch spills orders onto a slower backup lane.
         """
+        if len(lanes) == 1:
+            return lanes[0]  # every branch below ends there with a single lane
         first_usable = None
         site_gate, lane_gate, model_lanes = self.dis.site_gate, self.dis.lane_gate, self.lanes
         for l in lanes:
