@@ -288,10 +288,10 @@ class Model:
         rec.event(self.env.now, "release", lot_id=lot.lot_id, product_id=product_id,
                   site_id=site_id, quantity_units=output)
 
-    def record_departure(self, lane: LaneRow, load: list[Shipment], excursion: bool) -> None:
+    def record_departure(self, lane: LaneRow, load: list[Shipment], units: float,
+                         excursion: bool) -> None:
         rec = self.recorder
         now = self.env.now
-        units = sum(s.units for s in load)
         if rec.counts(now):
             rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
             rec.co2_kg_by_mode[lane.mode.value] += lane.co2_kg_per_unit * units

@@ -126,7 +126,7 @@ class Lane:
                 else dis.site_gate[self.row.origin_id].wait_open()
         self.queue.remove(shipment)
         self.queued_units -= shipment.units
-        self._dispatch([shipment])
+        self._dispatch([shipment], shipment.units)
 
     def _run(self):
         env = self.model.env
@@ -150,24 +150,28 @@ class Lane:
             last_departure = env.now
             limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self.row.lane_id)
             load: list[Shipment] = []
+            loaded = 0.0
             while self.queue and limit > 1e-9:
                 sh = self.queue[0]
                 if sh.units <= limit + 1e-9:
                     self.queue.popleft()
                     load.append(sh)
+                    loaded += sh.units
                     limit -= sh.units
                 else:
                     part = _split_shipment(sh, math.floor(limit))
                     if part is None:
                         break
                     load.append(part)
+                    loaded += part.units
                     limit = 0.0
             if load:
-                self.queued_units -= sum(s.units for s in load)
-                self._dispatch(load)
+                self.queued_units -= loaded
+                self._dispatch(load, loaded)
 
     # ---- travel -----------------------------------------------------------------------------
-    def _dispatch(self, load: list[Shipment]) -> None:
+    def _dispatch(self, load: list[Shipment], units: float) -> None:
+        """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
         now = m.env.now
         transit = self.row.transit_time_days.sample(self._rng_transit) * m.dis.lane_delay_factor(
@@ -176,7 +180,7 @@ class Lane:
         hours = self._excursion(now, transit)
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)
-        m.record_departure(self.row, load, hours > 0)
+        m.record_departure(self.row, load, units, hours > 0)
         m.env.process(self._travel(dep))
 
     def _excursion(self, now: float, transit_days: float) -> float:
