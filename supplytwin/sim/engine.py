@@ -69,7 +69,7 @@ class Model:
         self.storage_used: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
         self.storage_peak: dict[tuple[str, TemperatureClass], float] = defaultdict(float)
         #: storage capacity by (site, temperature class), where the site has a limit
-        self._storage_cap: dict[tuple[str, TemperatureClass], float] = {
+        self.storage_capacity: dict[tuple[str, TemperatureClass], float] = {
             (sid, tc): cap for sid, row in self.net.sites.items() for tc in TemperatureClass
             if (cap := row.storage_capacity_units(tc)) is not None
         }
@@ -191,13 +191,13 @@ class Model:
         self.storage_used[key] = used
         if used > self.storage_peak[key]:
             self.storage_peak[key] = used
-            cap = self._storage_cap.get(key)
+            cap = self.storage_capacity.get(key)
             if cap is not None and used > cap + 1e-9 and delta > 0:
                 self.recorder.storage_overflow_units += min(delta, used - cap)
 
-    def storage_free(self, site_id: str, product_id: str) -> float:
-        key = (site_id, self.net.products[product_id].temperature_class)
-        cap = self._storage_cap.get(key)
+    def storage_free(self, key: tuple[str, TemperatureClass]) -> float:
+        """Room left in storage of ``key`` = (site, temperature class)."""
+        cap = self.storage_capacity.get(key)
         if cap is None:
             return float("inf")
         return cap - self.storage_used[key]
@@ -321,7 +321,8 @@ class Model:
             return
         site = lane.destination_id
         if self.dis.site_up(site) and (sh.destination is None or
-                                       self.storage_free(site, sh.product_id) >= sh.units - 1e-9):
+                                       self.storage_free(sh.destination.storage_key)
+                                       >= sh.units - 1e-9):
             # nothing to wait for: unload now instead of starting a process (the common case)
             self._unload(lane, sh)
             return
@@ -359,10 +360,7 @@ class Model:
         if sp is None:
             order.lost_units += quantity
             return
-        d = self.net.demand[(order.customer_id, order.product_id)]
-        frac = d.min_remaining_shelf_life_frac
-        if frac is None:
-            frac = self.net.products[order.product_id].min_remaining_shelf_life_frac
+        frac = self._demand_streams[(order.customer_id, order.product_id)].min_shelf_life_frac
         sp.request(Request(quantity, self.lanes[lane.lane_id].shipper(None, order), frac, order),
                    backorder=True)
 
@@ -376,7 +374,7 @@ class Model:
             yield self.dis.site_gate[site].wait_open()
         if dest is not None:
             refused = False
-            while self.storage_free(site, sh.product_id) < sh.units - 1e-9:
+            while self.storage_free(dest.storage_key) < sh.units - 1e-9:
                 if not refused:
                     refused = True
                     self.recorder.storage_refused_units += sh.units

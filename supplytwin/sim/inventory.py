@@ -95,15 +95,11 @@ class Stockpoint:
         self.lanes = [m.net.lanes[l] for l in self.policy.sources if l != "make"]
         # resolved once: the hot path (every order, every receipt) reads these
         self._site_gate = m.dis.site_gate[self.site_id]
-        self._storage_key = (self.site_id, m.net.products[self.product_id].temperature_class)
-        pol = self.policy
-        self._kind = PolicyKind(pol.policy)
+        #: where this stock is stored: (site, temperature class)
+        self.storage_key = (self.site_id, m.net.products[self.product_id].temperature_class)
         #: (s,S), (r,Q), base stock review on every change; (R,S), days of supply every R days
-        self.continuous_review = self._kind not in (PolicyKind.PERIODIC_R_S,
-                                                    PolicyKind.DAYS_OF_SUPPLY)
-        self._s = pol.reorder_point_units
-        self._big_s = pol.order_up_to_units
-        self._q = pol.order_quantity_units
+        self.continuous_review = self.policy.policy not in (PolicyKind.PERIODIC_R_S,
+                                                            PolicyKind.DAYS_OF_SUPPLY)
 
     # ---- position ---------------------------------------------------------------------------
     @property
@@ -126,7 +122,7 @@ class Stockpoint:
     def _stock_changed(self, delta: float) -> None:
         m = self.model
         self.on_hand.set(m.env.now, self.stock.units)
-        m.storage_change(self._storage_key, delta)
+        m.storage_change(self.storage_key, delta)
 
     def add_parcels(self, parcels: list[Parcel]) -> None:
         """Put released parcels on hand (no backlog service or review)."""
@@ -200,19 +196,20 @@ class Stockpoint:
     def review(self) -> None:
         if not self.continuous_review:
             return
-        kind = self._kind
+        pol = self.policy
+        kind = pol.policy
         ip = self.position
         qty = 0.0
-        if kind is PolicyKind.BASE_STOCK:
-            if ip < self._big_s - 1e-9:
-                qty = self._big_s - ip
-        elif ip > self._s:
+        if kind == PolicyKind.BASE_STOCK:
+            if ip < pol.order_up_to_units - 1e-9:
+                qty = pol.order_up_to_units - ip
+        elif ip > pol.reorder_point_units:
             pass  # (s,S) and (r,Q) order only at or below the reorder point
-        elif kind is PolicyKind.S_S:
-            qty = self._big_s - ip
-        elif kind is PolicyKind.R_Q:
-            n = math.floor((self._s - ip) / self._q) + 1
-            qty = n * self._q
+        elif kind == PolicyKind.S_S:
+            qty = pol.order_up_to_units - ip
+        elif kind == PolicyKind.R_Q:
+            n = math.floor((pol.reorder_point_units - ip) / pol.order_quantity_units) + 1
+            qty = n * pol.order_quantity_units
         if qty > 1e-9:
             self.place_order(qty)
 

@@ -184,12 +184,8 @@ def service_by_customer(model: Model) -> pd.DataFrame:
 
 def _cold_storage(model: Model, measured: pd.DataFrame) -> tuple[float, float]:
     net = model.net
-    caps: dict[tuple[str, TemperatureClass], float] = {}
-    for sid, site in net.sites.items():
-        for tc in COLD:
-            c = site.storage_capacity_units(tc)
-            if c:
-                caps[(sid, tc)] = c
+    # limited cold rooms (a capacity of 0 cannot be utilised, so it is left out)
+    caps = {key: c for key, c in model.storage_capacity.items() if key[1] in COLD and c}
     if not caps:
         return float("nan"), float("nan")
     used: dict[tuple[str, TemperatureClass], list[float]] = defaultdict(list)
