@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import threading
 import time
 from pathlib import Path
@@ -54,6 +55,25 @@ def _need_browser():
         pytest.fail(f"{missing} not found: CI must run the browser tests (apt-get install "
                     "chromium chromium-driver, or make browser-deps)")
     pytest.skip(f"{missing} not found (make browser-deps installs them)")
+
+
+@pytest.fixture(autouse=True)
+def _free_port(request):
+    """Each dash_duo server on a free port, so test runs side by side (two checkouts, CI
+    beside a developer) never collide on Dash's default 8050."""
+    if "dash_duo" not in request.fixturenames:
+        return
+    duo = request.getfixturevalue("dash_duo")
+    start = duo.start_server
+
+    def start_server(app, **kwargs):
+        if "port" not in kwargs:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                kwargs["port"] = s.getsockname()[1]
+        return start(app, **kwargs)
+
+    duo.start_server = start_server
 
 
 @pytest.fixture(scope="session")
