@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.cells import cell_len
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -247,9 +247,9 @@ def runs_list(
             return
         # too narrow for the table: one block per run, so that no id or name is ever cut
         con.print(f"runs ({len(recs)})")
-        for rid, kind, status, created, name, base, reps, fr in rows:
+        for rid, what, status, created, name, base, reps, fr in rows:
             con.print(Text(rid, style="bold"), soft_wrap=True)
-            facts = [kind, status, created] + ([f"{reps} reps"] if reps else []) \
+            facts = [what, status, created] + ([f"{reps} reps"] if reps else []) \
                 + ([f"fill rate {fr}"] if fr else [])
             con.print(Text("  " + " · ".join(facts)), soft_wrap=True)
             con.print(Text(f"  {name}" + (f"  (base {base})" if base else "")), soft_wrap=True)

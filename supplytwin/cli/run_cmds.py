@@ -121,11 +121,10 @@ def run(
 
 def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets):
     import supplytwin
+    from supplytwin.experiment.recorded import identity
     from supplytwin.sim import simulate
     from supplytwin.store.registry import Registry
     from supplytwin.store.results import _jsonable, write_run_folder
-
-    from supplytwin.experiment.recorded import identity
 
     sc = load(scenario, sets)
     named = [*(sets or []), *([f"simulation.horizon_days={horizon_days:g}"] if horizon_days

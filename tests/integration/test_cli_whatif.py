@@ -21,9 +21,10 @@ runner = CliRunner()
 
 # what the dashboard's Scenario page sends: demand x1.2 and a new outage, as --set overrides
 DASHBOARD_SETS = [
-    "--set", "disruptions=[{disruption_id: demand-x-MAB-T, kind: demand_surge, product_id: "
-    "MAB-T, magnitude: 1.2, start_day: 0, duration_days: 120}, {disruption_id: plant-down, "
-    "kind: site_outage, site_id: PLANT, start_day: 30, duration_days: 20}]"]
+    "--set",
+    ("disruptions=[{disruption_id: demand-x-MAB-T, kind: demand_surge, product_id: "
+     "MAB-T, magnitude: 1.2, start_day: 0, duration_days: 120}, {disruption_id: plant-down, "
+     "kind: site_outage, site_id: PLANT, start_day: 30, duration_days: 20}]")]
 
 
 def cli(*args: str):
