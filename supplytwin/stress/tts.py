@@ -179,7 +179,8 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
 
 
 def _solve(m: pe.ConcreteModel, settings: SolverSettings | None):
-    out = solve(m, settings or SolverSettings(time_limit_s=60, threads=1))
+    # threads left to HiGHS: its thread pool is global, and a second thread count is an error
+    out = solve(m, settings or SolverSettings(time_limit_s=60))
     if not out.has_solution:
         raise RuntimeError(f"the TTS LP ended {out.status} ({out.termination})")
     return out
