@@ -80,6 +80,10 @@ class Lane:
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
         self.queued_units = 0.0
+        # row fields read on every departure, looked up once
+        self._lane_id = self.row.lane_id
+        self._transit = self.row.transit_time_days
+        self._hazard_per_day = self.row.excursion_hazard_per_day
         # gates looked up once: every shipment on an on-demand lane asks them
         self._lane_gate = self.model.dis.lane_gate[self.row.lane_id]
         self._origin_gate = self.model.dis.site_gate[self.row.origin_id]
@@ -185,10 +189,8 @@ class Lane:
         """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
         now = m.env.now
-        transit = self.row.transit_time_days.sample(self._rng_transit) * m.dis.lane_delay_factor(
-            self.row.lane_id
-        )
-        hours = self._excursion(now, transit)
+        transit = self._transit.sample(self._rng_transit) * m.dis.lane_delay_factor(self._lane_id)
+        hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)
         m.record_departure(self.row, load, units, hours > 0)
