@@ -175,6 +175,11 @@ class SiteRow(Row):
         "True if network redesign may open or close this site.", default=False
     )
     is_open: bool = col("Whether the site operates in this scenario.", default=True)
+    time_to_recover_days: float | None = col(
+        "Days the site takes to recover after a disruption (TTR); stress batteries flag a site "
+        "whose time to survive is shorter. Empty = unknown (a battery may give it).",
+        unit="days", default=None, gt=0, le=3650,
+    )
 
     def storage_capacity_units(self, temperature_class: TemperatureClass) -> float | None:
         return getattr(self, f"capacity_{temperature_class.value}_units")
