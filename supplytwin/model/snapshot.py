@@ -110,4 +110,8 @@ def with_snapshot(scenario: Scenario, snap: Snapshot) -> Scenario:
         for d in snap.sites_down if d.until_day > 0)
     network = replace(scenario.network, disruptions=scenario.network.disruptions + outages,
                       initial_stock=())
-    return replace(scenario, simulation=sim, network=network, state=snap)
+    hashes = {f"state/{k}": v for k, v in snap.provenance.get("file_sha256", {}).items()}
+    resolved = {**scenario.resolved, "state": {k: v for k, v in snap.provenance.items()
+                                               if k != "file_sha256"}}
+    return replace(scenario, simulation=sim, network=network, state=snap, resolved=resolved,
+                   file_hashes={**scenario.file_hashes, **hashes})
