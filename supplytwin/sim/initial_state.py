@@ -102,7 +102,9 @@ def apply(model: Model, snap: Snapshot) -> StateBook:
             order = Order(next(model._order_ids), lane.row.destination_id, first.product_id,
                           sum(r.quantity_units for r in rows), min(0.0, first.departure_day or 0.0),
                           max(0.0, first.arrival_day or 0.0), False)
-            model.orders.append(order)
+            model.open_orders[order.order_id] = order
+            if model.keep_orders:
+                model.orders.append(order)
             if first.order_id:
                 book.order_ids[order.order_id] = first.order_id
         parcels = [parcel(r.product_id, lane.row.origin_id, r.lot_id, r.manufactured_day,
