@@ -107,7 +107,8 @@ def run(
         n = None
         if resume is None:
             # the one replications rule (experiment.replications_for), as in the dashboard
-            n = 1 if events else replications_for(load(scenario, sets), reps)
+            # a 0-day run from a snapshot draws nothing: one replication says it all
+            n = 1 if events or horizon_days == 0 else replications_for(load(scenario, sets), reps)
         # one replication without a report is the plain single run (event log, mass balance
         # line); everything else is a recorded experiment, which writes --report always
         if resume is not None or n != 1 or precision is not None or report:
