@@ -14,6 +14,8 @@ this package, one module per concern:
 * :mod:`~dashboard.services.jobs` — background jobs (recorded runs, optimisations) the pages
   poll and cancel;
 * :mod:`~dashboard.services.runs` — the registry, a run's artefacts and comparisons;
+* :mod:`~dashboard.services.damage` — where the damage landed: breakdowns of a difference,
+  service by customer, disruption windows, values that colour the map by results;
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
 * :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared.
 
@@ -41,6 +43,20 @@ from dashboard.services.checks import (  # noqa: F401
     _under,
     check_name,
     check_run_id,
+)
+from dashboard.services.damage import (  # noqa: F401
+    BREAKDOWNS,
+    MAP_METRICS,
+    customer_attributes,
+    day_date,
+    disruption_windows,
+    map_values,
+    most_affected_stock_point,
+    run_breakdown,
+    run_disruption_windows,
+    run_scenario,
+    run_service,
+    upstream_products,
 )
 from dashboard.services.design import (  # noqa: F401
     MAX_K_SOURCING,

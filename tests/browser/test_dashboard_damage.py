@@ -1,0 +1,92 @@
+"""Where the damage landed, in a real browser: Compare breaks the difference of two runs down
+(sorted by patients affected, rates in percentage points) and overlays the most affected stock
+point; the Network map is coloured by a run's results and by the change between two runs.
+
+The doc screenshots docs/img/dashboard-compare-breakdown.png and
+docs/img/dashboard-network-results.png are copies of the PNGs these tests write to
+test-artefacts/screenshots/."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+from tests.browser.conftest import screenshot
+from tests.browser.test_dashboard_browser import _choose, _text_in, _visible, _wait
+
+pytestmark = pytest.mark.browser
+
+
+def _choose_index(driver, dropdown_id: str, index: int) -> str:
+    """Pick the ``index``-th option of a dropdown; returns its text."""
+    driver.find_element(By.ID, dropdown_id).click()
+    _wait(driver).until(lambda d: len(d.find_elements(
+        By.CSS_SELECTOR, ".dash-dropdown-content [role=option]")) > index)
+    option = driver.find_elements(By.CSS_SELECTOR, ".dash-dropdown-content [role=option]")[index]
+    text = option.text
+    option.click()
+    ActionChains(driver).send_keys(Keys.ESCAPE).perform()
+    return text
+
+
+def _signed(text: str) -> float:
+    return float(text.replace("−", "-").replace(",", "").split()[0])
+
+
+def test_compare_breaks_the_damage_down(dash_duo, app, seeded_runs):
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/compare?runs=" + ",".join(seeded_runs[1]))
+    _visible(driver, "#compare-breakdown table", 60)
+    first = driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown tbody tr")[0].text
+    assert first.startswith("DC / MAB-T") and " pp" in first
+    # the KPI chart's rate axis is in percentage points, never in %
+    _wait(driver, 60).until(lambda d: any(
+        "pp" in t.text for t in d.find_elements(By.CSS_SELECTOR, "#compare-diff .xtick text")))
+    ticks = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#compare-diff .xtick text")]
+    assert not any(t.endswith("%") for t in ticks), ticks
+    _text_in(driver, "#compare-diff .gtitle", "paired by replication", 60)
+    # the overlay opens on the most affected stock point
+    _text_in(driver, "#compare-overlay .gtitle", "DC / MAB-T", 60)
+    # by customer: the more patients affected, the higher in the table
+    _choose(driver, "compare-breakdown-by", "customer")
+    _wait(driver, 60).until(lambda d: re.match(r"C\d", d.find_elements(
+        By.CSS_SELECTOR, "#compare-breakdown tbody tr td")[0].text))
+    changes = [_signed(r.find_elements(By.TAG_NAME, "td")[6].text) for r in
+               driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown tbody tr")]
+    assert len(changes) == 2 and changes == sorted(changes, reverse=True)
+    assert changes[0] > 0  # 50 % more demand on the same stock
+    bars = driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown-chart .bars .point")
+    assert len(bars) == 2
+    driver.find_element(By.CSS_SELECTOR, "#compare-breakdown-chart").location_once_scrolled_into_view  # noqa: B018
+    time.sleep(0.3)
+    screenshot(driver, "compare-breakdown")
+    assert dash_duo.get_logs() == []
+
+
+def test_network_map_coloured_by_results_and_by_a_difference(dash_duo, app, seeded_runs):
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/")
+    _text_in(driver, "#network-summary", "55 of 55 sites", 60)
+    _choose_index(driver, "network-run", 0)  # the newest run: the demand what-if
+    _text_in(driver, "#network-summary", "fill rate per customer", 60)
+    _text_in(driver, "#network-summary", "2 sites coloured", 60)
+    _visible(driver, "#network-map .colorbar", 60)
+    _choose(driver, "network-metric", "storage utilisation per site")
+    _text_in(driver, "#network-summary", "storage utilisation per site", 60)
+    _choose_index(driver, "network-base-run", 1)  # the base run: the change from it
+    _text_in(driver, "#network-summary", "change in storage utilisation", 60)
+    _choose(driver, "network-metric", "patients affected per customer")
+    _text_in(driver, "#network-summary", "change in patients affected", 60)
+    _visible(driver, "#network-map .colorbar", 60)
+    ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "h2")).perform()
+    time.sleep(0.5)
+    screenshot(driver, "network-results")
+    assert "Traceback" not in driver.page_source
+    assert dash_duo.get_logs() == []
