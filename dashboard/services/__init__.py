@@ -11,6 +11,8 @@ this package, one module per concern:
 * :mod:`~dashboard.services.network` — a scenario's network as tables for the map;
 * :mod:`~dashboard.services.scenarios` — the Scenario page's knobs, as ``--set`` overrides or
   a saved scenario;
+* :mod:`~dashboard.services.disruptions` — new disruptions a planner writes on the Scenario
+  page: kinds, targets, what a magnitude means, windows entered as dates;
 * :mod:`~dashboard.services.jobs` — background jobs (recorded runs, optimisations) the pages
   poll and cancel;
 * :mod:`~dashboard.services.runs` — the registry, a run's artefacts and comparisons;
@@ -69,6 +71,13 @@ from dashboard.services.design import (  # noqa: F401
     start_design_simulation,
     start_optimise,
     validate_optimise_settings,
+)
+from dashboard.services.disruptions import (  # noqa: F401
+    NEW_KINDS,
+    kind_options,
+    magnitude_meaning,
+    new_disruption,
+    target_options,
 )
 from dashboard.services.jobs import (  # noqa: F401
     JOBS,

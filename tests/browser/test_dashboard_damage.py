@@ -90,3 +90,55 @@ def test_network_map_coloured_by_results_and_by_a_difference(dash_duo, app, seed
     screenshot(driver, "network-results")
     assert "Traceback" not in driver.page_source
     assert dash_duo.get_logs() == []
+
+
+def _shapes(driver, graph_id: str) -> list[dict]:
+    return driver.execute_script(
+        "const g = document.querySelector(arguments[0] + ' .js-plotly-plot');"
+        "return g && g.layout && g.layout.shapes ? g.layout.shapes : [];", f"#{graph_id}")
+
+
+def test_planner_writes_a_disruption_and_results_shade_it(dash_duo, app):
+    """A new site outage written on the Scenario page (start as a date, day number beside),
+    run; Results lists its window as dates and days, shades it on the time charts and shows
+    service by customer."""
+    dash_duo.start_server(app)
+    driver = dash_duo.driver
+    driver.get(dash_duo.server_url + "/scenario?scenario=bundled/tiny.yaml")
+    _visible(driver, "#scenario-new-kind")
+    _text_in(driver, "#scenario-day-zero", "Day 0 is 2027-01-04")
+    _choose(driver, "scenario-new-kind",
+            "site outage — the site stops producing, shipping and receiving")
+    _text_in(driver, "#scenario-new-meaning", "No magnitude")
+    _choose(driver, "scenario-new-target", "site DC · distribution centre")
+    box = _visible(driver, "#scenario-new-start")
+    box.send_keys("2027-02-13")
+    _text_in(driver, "#scenario-new-start-day", "= day 40")
+    dur = driver.find_element(By.ID, "scenario-new-duration")
+    dur.send_keys(Keys.CONTROL, "a")
+    dur.send_keys(Keys.DELETE)
+    dur.send_keys("20", Keys.TAB)
+    driver.find_element(By.ID, "scenario-new-add").click()
+    _text_in(driver, "#scenario-new-message", "Added new-site-outage-dc")
+    _text_in(driver, "#scenario-new-rows", "2027-02-13 to 2027-03-05 (day 40 to 60)")
+    # the magnitude of another kind is spelled out
+    _choose(driver, "scenario-new-kind", "lane delay — transit times multiplied")
+    _text_in(driver, "#scenario-new-meaning", "transit-time multiplier")
+    reps = driver.find_element(By.ID, "scenario-reps")
+    reps.send_keys(Keys.CONTROL, "a")
+    reps.send_keys(Keys.DELETE)
+    reps.send_keys("2", Keys.TAB)
+    time.sleep(0.3)  # the debounced input reaches the server on blur
+    driver.find_element(By.ID, "scenario-run").click()
+    _visible(driver, "#scenario-results-href", 180).click()
+    _text_in(driver, "#results-windows-list", "2027-02-13 to 2027-03-05 (day 40 to 60)", 60)
+    _wait(driver, 60).until(lambda d: any(
+        s.get("x0") == 40 and s.get("x1") == 60 for s in _shapes(d, "results-bands")))
+    _wait(driver, 60).until(lambda d: any(
+        s.get("x0") == 40 for s in _shapes(d, "results-service")))
+    _text_in(driver, "#results-service-table", "C1", 60)
+    rows = driver.find_elements(By.CSS_SELECTOR, "#results-service-table tbody tr")
+    assert {r.find_elements(By.TAG_NAME, "td")[0].text for r in rows} == {"C1", "C2"}
+    screenshot(driver, "results-disruption")
+    assert "Traceback" not in driver.page_source
+    assert dash_duo.get_logs() == []
