@@ -8,7 +8,6 @@ test-artefacts/screenshots/."""
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
@@ -16,7 +15,7 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.browser.conftest import screenshot
+from tests.browser.conftest import SCENARIOS, screenshot
 from tests.browser.test_dashboard_browser import _choose, _text_in, _visible, _wait
 
 pytestmark = pytest.mark.browser
@@ -38,53 +37,88 @@ def _signed(text: str) -> float:
     return float(text.replace("−", "-").replace(",", "").split()[0])
 
 
-def test_compare_breaks_the_damage_down(dash_duo, app, seeded_runs):
-    dash_duo.start_server(app)
+@pytest.fixture(scope="module")
+def hurricane(tmp_path_factory):
+    """A runs folder with the baseline and the Puerto Rico hurricane (a 42-day outage of the
+    fill-finish plant at Juncos, the only maker of MAB-PFS), 2 replications each, same seed."""
+    from dashboard import services
+
+    folder = tmp_path_factory.mktemp("hurricane-runs")
+    ws = services.make_workspace(folder, SCENARIOS)
+    runner = services.JobRunner()
+    ids = []
+    for key in ("bundled/baseline.yaml", "bundled/pr-hurricane.yaml"):
+        done = runner.wait(services.start_run(ws, key, services.Knobs(), 2, report=False,
+                                              runner=runner), 600)
+        assert done["state"] == "done", done
+        ids.append(done["run_id"])
+    return folder, ids
+
+
+@pytest.fixture
+def hurricane_app(hurricane):
+    from dashboard.app import create_app
+
+    return create_app(runs_dir=hurricane[0], scenarios_dir=SCENARIOS)
+
+
+def _rows(driver) -> list[list[str]]:
+    return [[c.text for c in r.find_elements(By.TAG_NAME, "td")]
+            for r in driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown tbody tr")]
+
+
+def test_compare_breaks_the_damage_down(dash_duo, hurricane_app, hurricane):
+    dash_duo.start_server(hurricane_app)
     driver = dash_duo.driver
-    driver.get(dash_duo.server_url + "/compare?runs=" + ",".join(seeded_runs[1]))
-    _visible(driver, "#compare-breakdown table", 60)
-    first = driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown tbody tr")[0].text
-    assert first.startswith("DC / MAB-T") and " pp" in first
+    driver.get(dash_duo.server_url + "/compare?runs=" + ",".join(hurricane[1]))
+    _visible(driver, "#compare-breakdown table", 90)
+    rows = _rows(driver)
+    # Juncos is the only maker of MAB-PFS: the stock points hit hardest are MAB-PFS ones
+    assert rows[0][0].endswith(" / MAB-PFS") and rows[0][3].endswith(" pp")
+    changes = [_signed(r[6]) for r in rows]
+    assert changes == sorted(changes, reverse=True) and changes[0] > 0
     # the KPI chart's rate axis is in percentage points, never in %
     _wait(driver, 60).until(lambda d: any(
         "pp" in t.text for t in d.find_elements(By.CSS_SELECTOR, "#compare-diff .xtick text")))
     ticks = [t.text for t in driver.find_elements(By.CSS_SELECTOR, "#compare-diff .xtick text")]
     assert not any(t.endswith("%") for t in ticks), ticks
     _text_in(driver, "#compare-diff .gtitle", "paired by replication", 60)
-    # the overlay opens on the most affected stock point
-    _text_in(driver, "#compare-overlay .gtitle", "DC / MAB-T", 60)
-    # by customer: the more patients affected, the higher in the table
-    _choose(driver, "compare-breakdown-by", "customer")
-    _wait(driver, 60).until(lambda d: re.match(r"C\d", d.find_elements(
-        By.CSS_SELECTOR, "#compare-breakdown tbody tr td")[0].text))
-    changes = [_signed(r.find_elements(By.TAG_NAME, "td")[6].text) for r in
-               driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown tbody tr")]
-    assert len(changes) == 2 and changes == sorted(changes, reverse=True)
-    assert changes[0] > 0  # 50 % more demand on the same stock
-    bars = driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown-chart .bars .point")
-    assert len(bars) == 2
-    driver.find_element(By.CSS_SELECTOR, "#compare-breakdown-chart").location_once_scrolled_into_view  # noqa: B018
-    time.sleep(0.3)
+    # the overlay opens on the most affected stock point, its outage window shaded
+    _text_in(driver, "#compare-overlay .gtitle", rows[0][0], 60)
+    _wait(driver, 60).until(lambda d: any(
+        s.get("x0") == 259 and s.get("x1") == 301 for s in _shapes(d, "compare-overlay")))
     screenshot(driver, "compare-breakdown")
+    # by product: MAB-PFS first; products Juncos does not make barely move
+    _choose(driver, "compare-breakdown-by", "product")
+    _wait(driver, 60).until(lambda d: _rows(d) and _rows(d)[0][0] == "MAB-PFS")
+    assert {r[0] for r in _rows(driver)} == {"MAB-PFS", "MRNA-VAC", "FRZ-VAC", "ORA-TAB"}
+    bars = driver.find_elements(By.CSS_SELECTOR, "#compare-breakdown-chart .bars .point")
+    assert len(bars) == 4
     assert dash_duo.get_logs() == []
 
 
-def test_network_map_coloured_by_results_and_by_a_difference(dash_duo, app, seeded_runs):
-    dash_duo.start_server(app)
+def test_network_map_coloured_by_results_and_by_a_difference(dash_duo, hurricane_app):
+    dash_duo.start_server(hurricane_app)
     driver = dash_duo.driver
     driver.get(dash_duo.server_url + "/")
     _text_in(driver, "#network-summary", "55 of 55 sites", 60)
-    _choose_index(driver, "network-run", 0)  # the newest run: the demand what-if
+    _choose_index(driver, "network-run", 0)  # the newest run: the hurricane
     _text_in(driver, "#network-summary", "fill rate per customer", 60)
-    _text_in(driver, "#network-summary", "2 sites coloured", 60)
     _visible(driver, "#network-map .colorbar", 60)
     _choose(driver, "network-metric", "storage utilisation per site")
     _text_in(driver, "#network-summary", "storage utilisation per site", 60)
-    _choose_index(driver, "network-base-run", 1)  # the base run: the change from it
+    _choose_index(driver, "network-base-run", 1)  # the baseline: the change from it
     _text_in(driver, "#network-summary", "change in storage utilisation", 60)
     _choose(driver, "network-metric", "patients affected per customer")
     _text_in(driver, "#network-summary", "change in patients affected", 60)
     _visible(driver, "#network-map .colorbar", 60)
+    # a product filter keeps its upstream chain: MAB-PFS is filled from DS-MAB made in Tuas
+    _choose(driver, "network-products", "MAB-PFS")
+    _wait(driver, 60).until(lambda d: "55 sites shown" not in d.find_element(
+        By.ID, "network-summary").text)
+    _choose(driver, "network-products", "MAB-PFS")  # toggle back to every product
+    _wait(driver, 60).until(lambda d: "55 of 55 sites shown" in d.find_element(
+        By.ID, "network-summary").text)
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "h2")).perform()
     time.sleep(0.5)
     screenshot(driver, "network-results")
