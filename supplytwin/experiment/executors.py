@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +54,11 @@ class Executor:
             ) -> Iterator[ReplicationOutput]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def map_calls(self, fn: Callable[..., Any], calls: Sequence[tuple]
+                  ) -> Iterator[tuple[int, Any]]:  # pragma: no cover - interface
+        """``fn(*args)`` for every args tuple; yields ``(index, result)`` as they finish."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -64,6 +69,10 @@ class InProcess(Executor):
     def map(self, scenario, seed, reps):
         for i in reps:
             yield run_replication(scenario, seed, i)
+
+    def map_calls(self, fn, calls):
+        for k, args in enumerate(calls):
+            yield k, fn(*args)
 
 
 def _ignore_sigint() -> None:
@@ -89,6 +98,20 @@ class LocalProcesses(Executor):
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for f in done:
                     yield f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+
+    def map_calls(self, fn, calls):
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+        index = {self._pool.submit(fn, *args): k for k, args in enumerate(calls)}
+        pending = set(index)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield index[f], f.result()
         finally:
             for f in pending:
                 f.cancel()
@@ -130,6 +153,18 @@ class DaskExecutor(Executor):
         try:
             for f in as_completed(futures):
                 yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def map_calls(self, fn, calls):
+        from dask.distributed import as_completed
+
+        futures = [self._client.submit(fn, *args, pure=False) for args in calls]
+        index = {f.key: k for k, f in enumerate(futures)}
+        try:
+            for f in as_completed(futures):
+                yield index[f.key], f.result()
         finally:
             for f in futures:
                 f.cancel()
