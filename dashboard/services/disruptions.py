@@ -70,10 +70,11 @@ def _site_fits(kind: str, site_kind: SiteKind) -> bool:
     if site_kind == SiteKind.CUSTOMER:
         return False
     if kind == DisruptionKind.SUPPLIER_FAILURE.value:
-        return site_kind == SiteKind.SUPPLIER
+        return site_kind in (SiteKind.SUPPLIER, SiteKind.EXTERNAL_SUPPLIER)
     if kind in (DisruptionKind.PLANNED_SHUTDOWN.value, DisruptionKind.QC_FAILURE_SPIKE.value,
                 DisruptionKind.CAPACITY_LOSS.value):
         return site_kind in PRODUCING_KINDS
+    # an external supplier has no lines to shut down, but it can be down altogether
     return True
 
 
