@@ -48,6 +48,12 @@ def split_ref(ref: object) -> tuple[str, str]:
     return rid, side
 
 
+def check_ref(ref: object) -> str:
+    """A run reference (``ID`` or ``ID@SIDE``) as it is, or :class:`UserError`."""
+    split_ref(ref)
+    return str(ref)
+
+
 def _whatif_count(r: RunRecord) -> int:
     """How many what-ifs a ``compare`` record holds (its scenarios after the base)."""
     scenarios = (r.params or {}).get("scenarios") if isinstance(r.params, dict) else None
