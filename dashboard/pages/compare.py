@@ -97,8 +97,9 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
 
 def default_runs(rows: list[dict[str, Any]]) -> list[str]:
     """A what-if and its base: the newest comparison's base and first what-if, or the newest
-    what-if run with a run of its base scenario (same seed: paired). Else the newest run and
-    the newest earlier run with the same seed, else the one before it."""
+    what-if run with a run of its base scenario (same seed: paired). Else the newest run and,
+    as its base, the newest earlier run with the same seed (a paired comparison), else the one
+    before it."""
     if len(rows) < 2:
         return []
     for r in rows:  # newest first
@@ -111,7 +112,9 @@ def default_runs(rows: list[dict[str, Any]]) -> list[str]:
                 return [base["run_id"], r["run_id"]]
     newest = rows[0]
     same = [r for r in rows[1:] if r["seed"] == newest["seed"]]
-    base = same[0] if same else rows[1]
+    base_of = newest.get("base_name")
+    own_base = [r for r in same if base_of and r.get("scenario") == base_of]
+    base = own_base[0] if own_base else same[0] if same else rows[1]
     return [base["run_id"], newest["run_id"]]
 
 
