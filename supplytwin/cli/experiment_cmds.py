@@ -9,11 +9,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from supplytwin.cli import app
-from supplytwin.cli.common import SetOption, make_console, user_errors
+from supplytwin.cli.common import (
+    MAX_SEED,
+    MaxEventsOption,
+    SetOption,
+    TimeLimitOption,
+    budget_sets,
+    make_console,
+    user_errors,
+)
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
 
@@ -71,7 +80,7 @@ def run_request(req, runs_dir: Path | None, *, resume_id: str | None = None):
         task = bar.add_task("starting", total=None)
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
+            bar.update(task, completed=done, total=total, description=escape(label))
 
         if resume_id:
             outcome = recorded.resume(resume_id, reg, progress)
@@ -124,7 +133,8 @@ def compare(
     base: Annotated[Path, typer.Argument(help="The baseline scenario.")],
     whatifs: Annotated[list[Path], typer.Argument(help="One or more what-if scenarios.")],
     reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 10,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the base's).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Root seed (default: the base's).", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
     dask: Dask = None,
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
@@ -133,11 +143,14 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     runs_dir: RunsDir = None,
     sets: SetOption = None,
+    max_events: MaxEventsOption = None,
+    time_limit: TimeLimitOption = None,
 ) -> None:
     """Paired comparison of what-ifs against a base, replication by replication (CRN)."""
     from supplytwin.experiment.recorded import Request
 
     with user_errors():
+        sets = budget_sets(sets, max_events, time_limit)
         shown = _kpis(kpi)
         req = Request("compare", [str(base), *map(str, whatifs)], list(sets or []), reps, seed,
                       workers, dask, report=report, out=str(out) if out else None)
@@ -167,7 +180,7 @@ def sweep(
         "--grid", "-g", help="KEY=V1,V2,... over any --set key (repeatable; full factorial).")],
     reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per point.")] = 5,
     kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
-    seed: Annotated[int | None, typer.Option(help="Root seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
     dask: Dask = None,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,

@@ -9,11 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from supplytwin.cli import app
-from supplytwin.cli.common import SetOption, load, make_console, user_errors
+from supplytwin.cli.common import (
+    MAX_SEED,
+    MaxEventsOption,
+    SetOption,
+    TimeLimitOption,
+    budget_sets,
+    load,
+    make_console,
+    user_errors,
+)
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
 
@@ -46,7 +56,8 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
 @app.command()
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED)] = None,
     horizon_days: Annotated[float | None, typer.Option(
         "--horizon-days", help="Simulated days (default: the scenario's).", min=1)] = None,
     reps: Annotated[int | None, typer.Option(
@@ -70,20 +81,25 @@ def run(
     runs_dir: Annotated[Path | None, typer.Option(
         "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
     sets: SetOption = None,
+    max_events: MaxEventsOption = None,
+    time_limit: TimeLimitOption = None,
 ) -> None:
     """Simulate SCENARIO: one replication, or --reps N with confidence intervals."""
     from supplytwin.cli.experiment_cmds import parse_precision, run_request, summary_table
     from supplytwin.store.results import _jsonable
 
     with user_errors():
+        sets = budget_sets(sets, max_events, time_limit)
+        if horizon_days is not None:
+            # validated with the scenario (the warm-up must stay shorter than the horizon)
+            sets.append(f"simulation.horizon_days={horizon_days!r}")
+            horizon_days = None
         if resume is None and scenario is None:
             raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
         if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
             raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
                                   str(out))
         if resume is not None or reps is not None or precision is not None:
-            if horizon_days is not None:
-                sets = [*(sets or []), f"simulation.horizon_days={horizon_days}"]
             from supplytwin.experiment.recorded import Request
 
             req = None
@@ -117,7 +133,6 @@ def run(
 
 def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets):
     import supplytwin
-    from supplytwin.sim import simulate
     from supplytwin.store.registry import Registry
     from supplytwin.store.results import _jsonable, write_run_folder
 
@@ -132,15 +147,12 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     folder = out or reg.runs_dir / run_id
     err = make_console(stderr=True)
     started = datetime.now(UTC)
-    if err.is_terminal and not as_json:
-        with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
-                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            task = bar.add_task(sc.name, total=1.0)
-            result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
-                              progress=lambda f: bar.update(task, completed=f))
-    else:
-        result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)
+    try:
+        result = _simulate(sc, seed, horizon_days, events, as_json, err)
+    except SupplytwinError:
+        # e.g. over its event budget: nothing was written, and the registry says it failed
+        reg.finish(run_id, kpi_summary={}, replications=0, status="failed")
+        raise
     ended = datetime.now(UTC)
     write_run_folder(folder, sc, result, started, ended, overwrite=True)
     reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in
@@ -158,3 +170,16 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     con.print("mass balance: ok (every product: initial + produced = delivered + consumed "
               "+ stocks + written off)")
     con.print(f"run {run_id}: results in {folder}")
+
+
+def _simulate(sc, seed, horizon_days, events, as_json, err):
+    from supplytwin.sim import simulate
+
+    if err.is_terminal and not as_json:
+        with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task(escape(sc.name), total=1.0)
+            return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
+                            progress=lambda f: bar.update(task, completed=f))
+    return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)

@@ -152,6 +152,11 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
             if r.interrupted:
                 interrupted = True
                 break
+    except SupplytwinError:
+        # e.g. a replication over its event budget: the run ends here, said so in the registry
+        registry.finish(run_id, kpi_summary={}, replications=sum(r.n for r in results),
+                        status="failed")
+        raise
     finally:
         executor.close()
     outcome = Outcome(run_id, req, results, None, interrupted)

@@ -435,6 +435,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
              horizon_days: float | None = None, log_events: bool = False,
              progress: Callable[[float], None] | None = None):
     """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
+    from supplytwin.sim.budget import run_budget
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
@@ -447,15 +448,19 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     model = Model(scenario, seed, replication, log_events)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
-    if progress is None:
-        model.env.run(until=horizon)
-    else:
-        step = max(1.0, horizon / 50)
-        t = 0.0
-        while t < horizon:
-            t = min(horizon, t + step)
-            model.env.run(until=t)
-            progress(t / horizon)
+    settings = scenario.simulation
+    with run_budget(model.env, max_events=getattr(settings, "max_events", None),
+                    time_limit_seconds=getattr(settings, "time_limit_seconds", None),
+                    what=f"replication {replication} of {scenario.name!r}"):
+        if progress is None:
+            model.env.run(until=horizon)
+        else:
+            step = max(1.0, horizon / 50)
+            t = 0.0
+            while t < horizon:
+                t = min(horizon, t + step)
+                model.env.run(until=t)
+                progress(t / horizon)
     event_loop_seconds = time.perf_counter() - loop_started
     balance = check_mass_balance(model)
     timeseries = daily_timeseries(model)
