@@ -61,6 +61,13 @@ def main() -> None:
 
 
 # Command modules register their commands on ``app`` when imported.
-from supplytwin.cli import dashboard_cmds, experiment_cmds, optimize_cmds, run_cmds, scenario_cmds  # noqa: F401
+from supplytwin.cli import (  # noqa: F401, E402
+    dashboard_cmds,
+    experiment_cmds,
+    optimize_cmds,
+    run_cmds,
+    scenario_cmds,
+    twin_cmds,
+)
 
 __all__ = ["app", "main"]

@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from supplytwin.cli import app
 from supplytwin.cli.common import (
@@ -169,7 +171,9 @@ def compare(
             return
         con = make_console()
         for r in outcome.results[1:]:
-            con.print(difference_table(diff, r.scenario.name, shown))
+            if r.changes:
+                con.print(f"{r.label}: " + "; ".join(c.text for c in r.changes))
+            con.print(difference_table(diff, r.label, shown))
         con.print(f"run {outcome.run_id}: artefacts in {outcome.folder}")
 
 
@@ -232,14 +236,36 @@ def runs_list(
 
     with user_errors():
         recs = Registry(runs_dir).list(limit=limit, kind=kind, search=search)
-        t = Table(title=f"runs ({len(recs)})")
-        for c in ("id", "kind", "status", "created", "scenario", "reps", "fill rate"):
-            t.add_column(c)
+        con = make_console()
+        rows = []
         for r in recs:
+            # a comparison's summary is its what-if's (the base's is under "base")
             fr = ((r.kpi_summary or {}).get("kpis", {}).get("fill_rate") or {}).get("mean")
-            t.add_row(r.run_id, r.kind, r.shown_status, r.created_at, r.scenario_name or "",
-                      str(r.replications or ""), fmt(fr, "fraction") if fr is not None else "")
-        make_console().print(t)
+            rows.append((r.run_id, r.kind, r.shown_status,
+                         (r.created_at or "")[:16].replace("T", " "), r.scenario_name or "",
+                         r.base_name or "", str(r.replications or ""),
+                         fmt(fr, "fraction") if fr is not None else ""))
+        heads = ("id", "kind", "status", "created", "scenario / what-if", "base", "reps",
+                 "fill rate")
+        t = Table(title=f"runs ({len(recs)})")
+        for c in heads:
+            t.add_column(c, no_wrap=True)
+        for row in rows:
+            t.add_row(*row)
+        # each column: its widest cell, 2 of padding and 1 of border; 1 more border at the end
+        needed = 1 + sum(3 + max(cell_len(x) for x in col) for col in zip(heads, *rows,
+                                                                            strict=True))
+        if needed <= con.width:
+            con.print(t)
+            return
+        # too narrow for the table: one block per run, so that no id or name is ever cut
+        con.print(f"runs ({len(recs)})")
+        for rid, what, status, created, name, base, reps, fr in rows:
+            con.print(Text(rid, style="bold"), soft_wrap=True)
+            facts = [what, status, created] + ([f"{reps} reps"] if reps else []) \
+                + ([f"fill rate {fr}"] if fr else [])
+            con.print(Text("  " + " · ".join(facts)), soft_wrap=True)
+            con.print(Text(f"  {name}" + (f"  (base {base})" if base else "")), soft_wrap=True)
 
 
 @runs_app.command("show")
@@ -254,11 +280,25 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
         t = Table(title=f"run {r.run_id}", show_header=False)
         t.add_column("field")
         t.add_column("value")
-        for f in ("kind", "shown_status", "created_at", "finished_at", "scenario_name",
-                  "scenario_file", "scenario_sha256", "version", "seed", "replications",
-                  "executor", "artefacts", "command"):
-            t.add_row(f.replace("shown_", ""), str(getattr(r, f)))
+        for f, label in (("kind", "kind"), ("shown_status", "status"),
+                         ("created_at", "created_at"), ("finished_at", "finished_at"),
+                         ("scenario_name", "what-if" if r.base_name else "scenario"),
+                         ("base_name", "base"), ("scenario_file", "scenario_file"),
+                         ("scenario_sha256", "scenario_sha256"), ("version", "version"),
+                         ("seed", "seed"), ("replications", "replications"),
+                         ("executor", "executor"), ("artefacts", "artefacts"),
+                         ("command", "command")):
+            if f == "base_name" and not r.base_name:
+                continue
+            t.add_row(label, str(getattr(r, f)))
         con.print(t)
+        if r.differences:
+            d = Table(title=f"what differs from {r.base_name or 'the base'}")
+            d.add_column("change")
+            d.add_column("meaning")
+            for c in r.differences:
+                d.add_row(str(c.get("label", "")), str(c.get("text", "")))
+            con.print(d)
         if r.data_sha256:
             h = Table(title="files (sha256)")
             h.add_column("file")
@@ -267,15 +307,21 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
                 h.add_row(f, v)
             con.print(h)
         kp = (r.kpi_summary or {}).get("kpis", {})
+        base = (r.kpi_summary or {}).get("base") or {}
         if kp:
-            k = Table(title="KPIs (mean and 95 % CI)")
+            k = Table(title=f"KPIs of {r.scenario_name} (mean and 95 % CI)")
             for c in ("KPI", "mean", "95 % CI", "n"):
                 k.add_column(c)
+            if base:
+                k.add_column(f"base {base.get('name', '')} mean")
             for name, e in kp.items():
                 unit = KPI_DOCS.get(name, ("",))[0]
                 lo, hi = (e.get("ci95") or [None, None])
-                k.add_row(name, fmt(e.get("mean"), unit), f"[{fmt(lo, unit)}, {fmt(hi, unit)}]",
-                          str(e.get("n")))
+                row = [name, fmt(e.get("mean"), unit), f"[{fmt(lo, unit)}, {fmt(hi, unit)}]",
+                       str(e.get("n"))]
+                if base:
+                    row.append(fmt(((base.get("kpis") or {}).get(name) or {}).get("mean"), unit))
+                k.add_row(*row)
             con.print(k)
 
 

@@ -216,7 +216,8 @@ def optimize(
             for line in res.explanation.lines(25):
                 err.print(line, soft_wrap=True, markup=False)
         else:
-            err.print(f"no design: HiGHS stopped with {res.outcome.termination}", markup=False)
+            err.print(res.outcome.message or f"no design: HiGHS stopped with "
+                      f"{res.outcome.termination}", markup=False)
 
         if out is not None:
             with atomic_directory(out, overwrite=overwrite) as tmp:
@@ -275,6 +276,7 @@ def _summary(sc, res, options, settings, started, design_path, ranking) -> dict:
         "started_at": started.isoformat(timespec="seconds"),
         "status": o.status,
         "termination": o.termination,
+        "message": o.message or None,
         "objective_usd_per_year": res.objective if res.ok else None,
         "bound_usd_per_year": o.bound,
         "gap": o.gap,

@@ -110,14 +110,18 @@ def run(
             outcome = run_request(req, runs_dir, resume_id=resume)
             result = outcome.results[0]
             if as_json:
-                payload = {"run_id": outcome.run_id, "scenario": result.scenario.name,
+                payload = {"run_id": outcome.run_id, "scenario": result.label,
+                           "base": result.scenario.name,
+                           "differences": [c.text for c in result.changes],
                            "seed": result.seed, "replications": result.n,
                            "kpis": {k: e.as_dict() for k, e in result.summary().items()}}
                 typer.echo(json.dumps(_jsonable(payload), indent=2))
                 return
             con = make_console()
             sc = result.scenario
-            con.print(summary_table(result, f"{sc.name}: {result.n} replications, seed "
+            if result.changes:
+                con.print(f"what-if of {sc.name}: " + "; ".join(c.text for c in result.changes))
+            con.print(summary_table(result, f"{result.label}: {result.n} replications, seed "
                                     f"{result.seed}, warm-up {sc.simulation.warmup_days:g} of "
                                     f"{sc.simulation.horizon_days:g} days", list(KPI_DOCS)))
             if result.precision is not None:
@@ -133,12 +137,17 @@ def run(
 
 def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets):
     import supplytwin
+    from supplytwin.experiment.recorded import identity
     from supplytwin.store.registry import Registry
     from supplytwin.store.results import _jsonable, write_run_folder
 
     sc = load(scenario, sets)
+    named = [*(sets or []), *([f"simulation.horizon_days={horizon_days:g}"] if horizon_days
+                              else [])]
+    who = identity(str(scenario), named, sc if not horizon_days else load(scenario, named))
     reg = Registry(runs_dir)
-    run_id = reg.start("run", scenario_name=sc.name, scenario_file=str(scenario),
+    run_id = reg.start("run", scenario_name=who.name, base_name=who.base_name if who.changes
+                       else None, differences=who.as_records(), scenario_file=str(scenario),
                        scenario_sha256=sc.file_hashes.get(Path(scenario).name),
                        data_sha256=sc.file_hashes, version=supplytwin.__version__,
                        seed=seed if seed is not None else sc.simulation.seed, replications=1,
@@ -148,38 +157,44 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     err = make_console(stderr=True)
     started = datetime.now(UTC)
     try:
-        result = _simulate(sc, seed, horizon_days, events, as_json, err)
+        result = _simulate(sc, seed, horizon_days, events, as_json, err, who.name)
     except SupplytwinError:
         # e.g. over its event budget: nothing was written, and the registry says it failed
         reg.finish(run_id, kpi_summary={}, replications=0, status="failed")
         raise
     ended = datetime.now(UTC)
-    write_run_folder(folder, sc, result, started, ended, overwrite=True)
+    write_run_folder(folder, sc, result, started, ended, overwrite=True, name=who.name,
+                     base_name=who.base_name, differences=who.as_records(),
+                     overrides=list(sets or []))
     reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in
                                              _jsonable(result.kpis).items()}},
                replications=1, artefacts=str(folder))
     if as_json:
-        payload = {"run_id": run_id, "scenario": sc.name, "seed": result.seed, "kpis": result.kpis}
+        payload = {"run_id": run_id, "scenario": who.name, "base": who.base_name,
+                   "differences": [c.text for c in who.changes], "seed": result.seed,
+                   "kpis": result.kpis}
         typer.echo(json.dumps(_jsonable(payload), indent=2))
         return
     con = make_console()
-    title = (f"{sc.name}: seed {result.seed}, {result.kpis['demand_units']:,.0f} units "
+    title = (f"{who.name}: seed {result.seed}, {result.kpis['demand_units']:,.0f} units "
              f"demanded after {sc.simulation.warmup_days:g} warm-up days "
              f"({result.wall_seconds:.1f} s)")
+    if who.changes:
+        con.print(f"what-if of {who.base_name}: " + "; ".join(c.text for c in who.changes))
     con.print(kpi_table(result.kpis, title))
     con.print("mass balance: ok (every product: initial + produced = delivered + consumed "
               "+ stocks + written off)")
     con.print(f"run {run_id}: results in {folder}")
 
 
-def _simulate(sc, seed, horizon_days, events, as_json, err):
+def _simulate(sc, seed, horizon_days, events, as_json, err, name):
     from supplytwin.sim import simulate
 
     if err.is_terminal and not as_json:
         with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
                       TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
                       console=err, transient=True) as bar:
-            task = bar.add_task(escape(sc.name), total=1.0)
+            task = bar.add_task(escape(name), total=1.0)
             return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
                             progress=lambda f: bar.update(task, completed=f))
     return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)

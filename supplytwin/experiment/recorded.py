@@ -23,6 +23,7 @@ import pandas as pd
 import supplytwin
 from supplytwin.errors import SupplytwinError
 from supplytwin.experiment.executors import Executor, make_executor
+from supplytwin.experiment.naming import Change, describe_differences, whatif_name
 from supplytwin.experiment.replications import ExperimentResult, run_experiment
 from supplytwin.experiment.stats import paired_difference, significant, welch_difference
 from supplytwin.model import Scenario
@@ -80,6 +81,44 @@ def _load(path: str, sets: Sequence[str]) -> Scenario:
     return load_scenario(path, list(sets))
 
 
+@dataclass(frozen=True)
+class Identity:
+    """What a run is called and what it changes from the scenario it starts from."""
+
+    name: str              # "baseline+demand×1.2+hurricane-pr", or the scenario's own name
+    base_name: str         # the scenario as written ("baseline")
+    changes: tuple[Change, ...] = ()
+
+    def as_records(self) -> list[dict[str, str]]:
+        return [{"label": c.label, "text": c.text} for c in self.changes]
+
+
+def identity(path: str, sets: Sequence[str], scenario: Scenario) -> Identity:
+    """The what-if name of ``scenario`` (``path`` loaded with ``sets``): its own name when no
+    override changes what is simulated, else its base's name joined with the changes."""
+    if not sets:
+        return Identity(scenario.name, scenario.name)
+    try:
+        base = load_scenario(path, [])
+    except SupplytwinError:
+        # the file is only valid with its overrides: name the run after the overrides
+        changes = tuple(Change("setting", k, f"{k.rsplit('.', 1)[-1]}={v}", f"{k} set to {v}")
+                        for k, _, v in (x.partition("=") for x in sets))
+        return Identity(whatif_name(scenario.name, changes), scenario.name, changes)
+    changes = tuple(describe_differences(base.resolved, scenario.resolved, base.file_hashes,
+                                         scenario.file_hashes))
+    # a --set name=... renames the run; otherwise the what-if is named after its base
+    root = scenario.name if scenario.name != base.name else base.name
+    return Identity(whatif_name(root, changes), base.name, changes)
+
+
+def compared_identity(base: Scenario, whatif: Scenario, own: Identity) -> Identity:
+    """A compared what-if: its own name, and what it changes from the compared base."""
+    changes = tuple(describe_differences(base.resolved, whatif.resolved, base.file_hashes,
+                                         whatif.file_hashes))
+    return Identity(own.name, base.name, changes)
+
+
 def _manifest(sc: Scenario, req: Request, results: list[ExperimentResult], started, run_id,
               executor: str) -> dict[str, Any]:
     reps = sorted(set().union(*(r.replications for r in results))) if results else []
@@ -88,6 +127,8 @@ def _manifest(sc: Scenario, req: Request, results: list[ExperimentResult], start
         run_id=run_id, kind=req.kind, replications=len(reps), replication_indices=reps,
         executor=executor, overrides=req.sets, warmup_days=sc.simulation.warmup_days,
         horizon_days=sc.simulation.horizon_days,
+        names=[r.name for r in results],
+        differences=[[{"label": c.label, "text": c.text} for c in r.changes] for r in results],
         precision=(None if results[0].precision is None else
                    dict(zip(("kpi", "half_width", "reached"), results[0].precision, strict=True))),
         scenarios=req.scenarios, grid=req.grid or None,
@@ -123,13 +164,16 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
     points = _grid_points(req.grid) if req.kind == "sweep" else []
     if req.kind == "sweep":
         scenarios = [_load(req.scenarios[0], [*req.sets, *_point_sets(p)]) for p in points]
+    names = _identities(req, scenarios, points)
+    shown, base_name, changes = _registry_identity(req, names)
     started = datetime.now(UTC)
     executor = make_executor(req.workers, req.dask)
     resumed = run_id is not None
     if run_id is None:
         target = str(Path(req.out) if req.out else registry.runs_dir / "pending")
         run_id = registry.start(
-            req.kind, scenario_name=base.name, scenario_file=req.scenarios[0],
+            req.kind, scenario_name=shown, base_name=base_name, differences=changes,
+            scenario_file=req.scenarios[0],
             scenario_sha256=_main_scenario_hash(base), data_sha256=base.file_hashes,
             version=supplytwin.__version__, seed=req.seed if req.seed is not None
             else base.simulation.seed, replications=req.reps, executor=executor.name,
@@ -148,6 +192,7 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
         for k, sc in enumerate(scenarios):
             label = sc.name if req.kind != "sweep" else _point_label(points[k])
             r = _run_one(sc, req, executor, ckpt, f"-{k}", progress, label, k * req.reps, total)
+            r.name, r.changes = names[k].name, names[k].changes
             results.append(r)
             if r.interrupted:
                 interrupted = True
@@ -225,6 +270,43 @@ def resume(run_id: str, registry: Registry, progress: Progress | None = None) ->
     return start(req, registry, progress, run_id=rec.run_id)
 
 
+def _identities(req: Request, scenarios: list[Scenario], points: list[dict[str, str]]
+                ) -> list[Identity]:
+    """The identity of each scenario the request simulates (one per what-if or sweep point)."""
+    if req.kind == "sweep":
+        # each point is a what-if of the scenario with the common overrides
+        own = _load(req.scenarios[0], req.sets)
+        root = identity(req.scenarios[0], req.sets, own)
+        out = []
+        for sc in scenarios:
+            changes = tuple(describe_differences(own.resolved, sc.resolved))
+            out.append(Identity(whatif_name(root.name, changes), root.base_name,
+                                root.changes + changes))
+        return out
+    ids = [identity(p, req.sets, sc) for p, sc in zip(req.scenarios, scenarios, strict=True)]
+    if req.kind == "compare":
+        ids = [ids[0], *(compared_identity(scenarios[0], sc, own)
+                         for sc, own in zip(scenarios[1:], ids[1:], strict=True))]
+    return ids
+
+
+def _registry_identity(req: Request, names: list[Identity]
+                       ) -> tuple[str, str | None, list[dict[str, str]]]:
+    """``(scenario_name, base_name, differences)`` of the registry row: a run is its what-if;
+    a comparison is listed under its what-if(s), with the base it was compared against; a
+    sweep under its base, its differences saying which keys it varies."""
+    if req.kind == "compare":
+        whatifs = names[1:]
+        return (", ".join(i.name for i in whatifs), names[0].name,
+                [rec for i in whatifs for rec in i.as_records()])
+    if req.kind == "sweep":
+        root = names[0].base_name
+        varied = "; ".join(f"{k} in {', '.join(v)}" for k, v in req.grid.items())
+        return (f"{root} sweep", root, [{"label": "sweep", "text": f"sweeps {varied}"}])
+    first = names[0]
+    return first.name, (first.base_name if first.changes else None), list(first.as_records())
+
+
 # ---------------------------------------------------------------- comparison --------------------
 def differences_table(base: ExperimentResult, others: list[ExperimentResult]) -> pd.DataFrame:
     """Paired differences (what-if minus base) per KPI, with the unpaired interval beside it."""
@@ -238,7 +320,7 @@ def differences_table(base: ExperimentResult, others: list[ExperimentResult]) ->
             p = paired_difference(a, b)
             w = welch_difference(a, b) if len(common) > 1 else p
             rows.append({
-                "whatif": other.scenario.name, "kpi": k, "unit": KPI_DOCS[k][0], "n": p.n,
+                "whatif": other.label, "kpi": k, "unit": KPI_DOCS[k][0], "n": p.n,
                 "base_mean": float(pd.Series(a).mean()), "whatif_mean": float(pd.Series(b).mean()),
                 "difference": p.mean, "ci95_low": p.ci95[0], "ci95_high": p.ci95[1],
                 "significant": significant(p),
@@ -301,7 +383,15 @@ def sweep_table(points: list[dict[str, str]], results: list[ExperimentResult],
 def _registry_summary(outcome: Outcome) -> dict[str, Any]:
     if outcome.request.kind == "sweep":
         return {"points": len(outcome.results), "kpi": outcome.request.kpi}
-    s = summary_json(outcome.results[0])
+    if outcome.request.kind == "compare":
+        # listed under the what-if: its own KPIs, the base's beside them
+        whatifs = outcome.results[1:]
+        s = summary_json(whatifs[0])
+        s["base"] = {"name": outcome.results[0].label, **summary_json(outcome.results[0])}
+        if len(whatifs) > 1:
+            s["whatifs"] = {r.label: summary_json(r)["kpis"] for r in whatifs}
+    else:
+        s = summary_json(outcome.results[0])
     if outcome.differences is not None:
         sig = outcome.differences[outcome.differences["significant"]]
         s["significant_differences"] = sig[["whatif", "kpi", "difference"]].to_dict("records")

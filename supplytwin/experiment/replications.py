@@ -35,6 +35,15 @@ class ExperimentResult:
     #: set when a precision target was asked for: (kpi, half width, reached?)
     precision: tuple[str, float, bool] | None = None
     interrupted: bool = False
+    #: the what-if name (:mod:`supplytwin.experiment.naming`); None: the scenario's own name
+    name: str | None = None
+    #: what this run changes from its base (``naming.Change``), for reports and the registry
+    changes: tuple = ()
+
+    @property
+    def label(self) -> str:
+        """The name to show: the what-if name, else the scenario's name."""
+        return self.name or self.scenario.name
 
     @property
     def n(self) -> int:

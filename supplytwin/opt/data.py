@@ -49,7 +49,7 @@ from supplytwin.model import (
     SiteKind,
     TemperatureClass,
 )
-from supplytwin.model.enums import PASSIVE_PACKAGING
+from supplytwin.model.feasibility import lane_carry_reason
 from supplytwin.model.schedule import parse_schedule
 from supplytwin.opt.options import DesignOptions
 
@@ -93,18 +93,10 @@ def _schedule_stats(text: str) -> tuple[float, float, float]:
 
 
 def arc_rule(net: Network, lane: LaneRow, product_id: str, options: DesignOptions) -> str | None:
-    """Why ``lane`` may not carry ``product_id`` under the cold-chain rules, or None if it may."""
-    if not net.lane_can_carry(lane, product_id):
-        tclass = net.products[product_id].temperature_class.value
-        return (f"{lane.packaging.value} packaging on {lane.mode.value} cannot hold "
-                f"{tclass} goods")
-    if lane.packaging in PASSIVE_PACKAGING and lane.qualified_hours is not None:
-        d = lane.transit_time_days
-        hours = 24.0 * (d.mean + options.qualified_hours_sigmas * math.sqrt(max(d.variance, 0.0)))
-        if hours > lane.qualified_hours + 1e-9:
-            return (f"transit of {hours:.0f} h (mean + {options.qualified_hours_sigmas:g} sd) "
-                    f"exceeds the shipper's {lane.qualified_hours:g} qualified hours")
-    return None
+    """Why ``lane`` may not carry ``product_id`` under the cold-chain rules, or None if it may:
+    the rule ``supplytwin validate`` applies too (:mod:`supplytwin.model.feasibility`), with
+    the options' ``qualified_hours_sigmas``."""
+    return lane_carry_reason(net, lane, product_id, options.qualified_hours_sigmas)
 
 
 @dataclass(eq=False)

@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from supplytwin.errors import SupplytwinError
+from supplytwin.model.feasibility import QUALIFIED_HOURS_SIGMAS
 
 OBJECTIVES = ("cost", "cost+co2")
 LINKING = ("auto", "strong", "aggregate")
@@ -78,7 +79,7 @@ class DesignOptions:
     # ---- cold chain -----------------------------------------------------------------------------
     #: a passive-packaging lane may carry a product only if mean + this many standard deviations
     #: of its transit time fit within the packaging's qualified hours
-    qualified_hours_sigmas: float = 2.0
+    qualified_hours_sigmas: float = QUALIFIED_HOURS_SIGMAS
 
     # ---- inventory approximations ------------------------------------------------------------
     #: z of the safety stock held at a receiving site (1.645 = 95 % cycle service)

@@ -17,6 +17,12 @@ Three interfaces reach the same HiGHS (highspy) library:
 
 The three are tested to give the same optimum. Fixed variables become columns with equal
 bounds (so the LP with binaries fixed has proper row duals, used for shadow prices).
+
+Threads: HiGHS runs its parallel work on one scheduler per process, created with the thread
+count of the first solve; a later solve asking for another count stops at once with model
+status "Not Set". :class:`_ThreadScheduler` therefore resets the scheduler when the count
+changes, once no other solve of this process is running (solves with the same count, or with
+``threads=None``, run side by side). A status "error" always carries a ``message`` in words.
 """
 
 from __future__ import annotations
@@ -95,6 +101,8 @@ class SolveOutcome:
     nnz: int = 0
     #: constraint data -> dual (d objective / d right-hand side), when asked for and available
     duals: dict[Any, float] | None = None
+    #: what went wrong, in words (always set when status is "error")
+    message: str = ""
 
     @property
     def has_solution(self) -> bool:
@@ -102,6 +110,55 @@ class SolveOutcome:
 
 
 # ---------------------------------------------------------------- highspy -----------------------
+class _ThreadScheduler:
+    """Serialises changes of HiGHS's process-wide thread scheduler (see the module docstring).
+
+    ``with SCHEDULER.using(threads):`` around a solve: a solve that wants a thread count other
+    than the scheduler's waits until the running solves finish, then resets the scheduler."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._active = 0
+        #: thread count the scheduler was started with; None = not started by us yet
+        self._threads: int | None = None
+
+    def using(self, threads: int | None):
+        return _SchedulerUse(self, threads)
+
+    def _enter(self, threads: int | None) -> None:
+        with self._cond:
+            if threads is None:  # any scheduler will do
+                self._active += 1
+                return
+            while self._threads != threads and self._active > 0:
+                self._cond.wait()
+            if self._threads != threads:
+                import highspy
+
+                # blocking=True: wait for the old scheduler's workers to stop
+                highspy.Highs.resetGlobalScheduler(True)
+                self._threads = threads
+            self._active += 1
+
+    def _exit(self) -> None:
+        with self._cond:
+            self._active -= 1
+            self._cond.notify_all()
+
+
+class _SchedulerUse:
+    def __init__(self, owner: _ThreadScheduler, threads: int | None) -> None:
+        self.owner, self.threads = owner, threads
+
+    def __enter__(self) -> None:
+        self.owner._enter(self.threads)
+
+    def __exit__(self, *exc: object) -> None:
+        self.owner._exit()
+
+
+SCHEDULER = _ThreadScheduler()
+
 _banner_lock = threading.Lock()
 _banner_done = False
 
@@ -322,7 +379,8 @@ def _solve_direct(model, settings: SolverSettings, want_duals: bool) -> SolveOut
         raise SolverError("HiGHS rejected the model (passModel returned an error)")
     transfer = time.perf_counter() - t0
     t1 = time.perf_counter()
-    h.run()
+    with SCHEDULER.using(settings.threads):
+        run_status = h.run()
     solve_s = time.perf_counter() - t1
     ms = h.getModelStatus()
     info = h.getInfo()
@@ -334,6 +392,10 @@ def _solve_direct(model, settings: SolverSettings, want_duals: bool) -> SolveOut
                        interface="direct", transfer_s=transfer, solve_s=solve_s,
                        n_vars=len(lp.cols), n_rows=len(lp.rows), n_integer=int(lp.integer.sum()),
                        nnz=len(lp.value))
+    if status_word == "error":
+        out.message = (f"HiGHS stopped with model status {out.termination!r} (run status "
+                       f"{run_status.name if hasattr(run_status, 'name') else run_status}); "
+                       "rerun with verbose=True to see its log")
     if has_sol:
         out.objective = float(info.objective_function_value)
         values = sol.col_value
@@ -397,7 +459,8 @@ def _solve_pyomo(model, settings: SolverSettings, want_duals: bool) -> SolveOutc
         s.set_instance(model)
         transfer = time.perf_counter() - t0
         t1 = time.perf_counter()
-        res = s.solve(model)
+        with SCHEDULER.using(settings.threads):
+            res = s.solve(model)
         solve_s = time.perf_counter() - t1
         tc = res.termination_condition
         obj = res.best_feasible_objective
@@ -419,9 +482,10 @@ def _solve_pyomo(model, settings: SolverSettings, want_duals: bool) -> SolveOutc
         s.set_instance(model)
         transfer = time.perf_counter() - t0
         t1 = time.perf_counter()
-        res = s.solve(model, time_limit=settings.time_limit_s, rel_gap=settings.mip_gap,
-                      load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                      tee=bool(settings.verbose), solver_options=opts)
+        with SCHEDULER.using(settings.threads):
+            res = s.solve(model, time_limit=settings.time_limit_s, rel_gap=settings.mip_gap,
+                          load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                          tee=bool(settings.verbose), solver_options=opts)
         solve_s = time.perf_counter() - t1
         tc = res.termination_condition
         obj = res.incumbent_objective
@@ -436,6 +500,9 @@ def _solve_pyomo(model, settings: SolverSettings, want_duals: bool) -> SolveOutc
         get_duals = s._get_duals if hasattr(s, "_get_duals") else loader.get_duals
     out = SolveOutcome(status=status, termination=str(tc), interface=settings.interface,
                        transfer_s=transfer, solve_s=solve_s)
+    if status == "error":
+        out.message = (f"HiGHS (through Pyomo's {settings.interface} interface) stopped with "
+                       f"{tc}; rerun with verbose=True to see its log")
     ints = [v for v in model.component_data_objects(pe.Var, descend_into=True)
             if v.is_integer() and not v.fixed]
     out.n_integer = len(ints)

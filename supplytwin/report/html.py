@@ -401,7 +401,7 @@ def _lineage_block(results: Sequence, manifest: Mapping[str, Any]) -> str:
                   r.scenario.file_hashes)
         role = "" if len(results) == 1 else (" (base)" if i == 0 else " (what-if)")
         rows = _scenario_lineage(r, mm)
-        parts.append(f"<h3>Scenario {_e(r.scenario.name)}{role}</h3>"
+        parts.append(f"<h3>Scenario {_e(_label(r))}{role}</h3>"
                      '<table class="lineage"><tbody>'
                      + "".join(f"<tr><th>{_e(k)}</th><td>{v}</td></tr>" for k, v in rows)
                      + "</tbody></table>" + _hash_table(hashes or {}))
@@ -455,6 +455,23 @@ def _pair_label(scenario, site_id: str, product_id: str) -> str:
 # ------------------------------------------------------------------------ experiment report
 
 
+def _label(result) -> str:
+    return getattr(result, "label", None) or result.scenario.name
+
+
+def run_title(result) -> tuple[str, str]:
+    """(title, description) of a run's report: a what-if is titled by its what-if name and
+    described by what it changes, never by its base scenario's description (which speaks of
+    the base, e.g. "under normal operations")."""
+    changes = list(getattr(result, "changes", ()) or ())
+    if not changes:
+        return f"Scenario: {result.scenario.name}", result.scenario.description
+    base = result.scenario.name
+    what = "; ".join(c.text for c in changes)
+    return (f"What-if: {_label(result)}",
+            f"The scenario {base} with these changes: {what}.")
+
+
 def render_experiment_report(result, manifest: dict,
                              sites_products: list[tuple[str, str]] | None = None) -> str:
     """The HTML of one experiment (``ExperimentResult``) with its lineage ``manifest``.
@@ -478,7 +495,8 @@ def render_experiment_report(result, manifest: dict,
     facts = (f"{result.n} replications · seed {_e(result.seed)} · horizon {sim.horizon_days:g} "
              f"days, of which the first {sim.warmup_days:g} are warm-up and excluded from KPIs · "
              f"executor {_e(result.executor)}")
-    body = [_header("supplytwin experiment report", f"Scenario: {sc.name}", sc.description, facts,
+    title, description = run_title(result)
+    body = [_header("supplytwin experiment report", title, description, facts,
                     _toc(sections), _warnings(result))]
     body.append(_section(
         "glance", "At a glance",
@@ -529,7 +547,7 @@ def render_experiment_report(result, manifest: dict,
         fig(_offline_map(F.network_map_figure(sc.network), have_topo))))
     body.append(_section("lineage", "Lineage", LINEAGE_HOWTO, _lineage_block([result], manifest)))
     body.append(_footer())
-    return _page(f"supplytwin report: {sc.name}", "\n".join(body),
+    return _page(f"supplytwin report: {_label(result)}", "\n".join(body),
                  _geo_assets_script() if have_topo else "")
 
 
@@ -539,7 +557,7 @@ def render_experiment_report(result, manifest: dict,
 def _labels(results: Sequence) -> list[str]:
     out: list[str] = []
     for r in results:
-        name = r.scenario.name
+        name = _label(r)
         label, i = name, 2
         while label in out:
             label, i = f"{name} ({i})", i + 1
@@ -638,8 +656,13 @@ def render_comparison_report(base_result, others: list, differences: pd.DataFram
              f"horizon {sim.horizon_days:g} days, warm-up {sim.warmup_days:g} · what-ifs: "
              + ", ".join(_e(lbl) for lbl in labels[1:]))
     warnings = [w for r in results for w in _warnings(r)][:2]
-    title = f"{sc.name} vs " + ", ".join(labels[1:]) if others else sc.name
-    body = [_header("supplytwin scenario comparison", title, sc.description, facts,
+    title = f"{labels[0]} vs " + ", ".join(labels[1:]) if others else labels[0]
+    description = sc.description
+    changed = [r for r in others if getattr(r, "changes", ())]
+    if changed:
+        description = " ".join(f"{_label(r)}: {'; '.join(c.text for c in r.changes)}."
+                               for r in changed)
+    body = [_header("supplytwin scenario comparison", title, description, facts,
                     _toc(sections), warnings)]
     d = F.normalise_differences(differences) if differences is not None and len(differences) \
         else pd.DataFrame(columns=list(F.DIFFERENCE_COLUMNS))

@@ -16,6 +16,7 @@ import networkx as nx
 from supplytwin.errors import Problem
 from supplytwin.model import Network, Row
 from supplytwin.model.enums import PACKAGING_HOLDS, PACKAGING_MODES, PASSIVE_PACKAGING, SiteKind
+from supplytwin.model.feasibility import lane_carry_reason
 
 
 def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
@@ -128,6 +129,8 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         if ok and pok and not net.demand_sources(r):
             add("demand", i, "customer_id", f"no lane into {r.customer_id!r} can carry "
                 f"{r.product_id!r} from a site that stocks it")
+        elif ok and pok:
+            _check_qualified_hours(net, r, lambda reason, i=i: add("demand", i, "sources", reason))
 
     for i, r in tables["disruptions"]:
         ref("disruptions", i, "site_id", r.site_id, sites, "site")
@@ -144,6 +147,17 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         out += _check_reachability(net, tables, add)
         _check_sourcing_cycles(net, tables, add)
     return out
+
+
+def _check_qualified_hours(net: Network, d, report) -> None:
+    """A demand stream no lane of which may carry it under the cold-chain rule shared with the
+    optimiser (:func:`supplytwin.model.feasibility.lane_carry_reason`)."""
+    srcs = [l for l in net.demand_sources(d) if l.origin_id in net.sites
+            and d.product_id in net.products]
+    reasons = [(l.lane_id, lane_carry_reason(net, l, d.product_id)) for l in srcs]
+    if reasons and all(why is not None for _l, why in reasons):
+        report(f"no lane can serve {d.customer_id!r} with {d.product_id!r}: "
+               + "; ".join(f"lane {l!r}: {why}" for l, why in reasons))
 
 
 def _check_bom_cycles(net: Network, tables, add) -> list[Problem]:

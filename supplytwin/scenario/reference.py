@@ -45,6 +45,8 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
     "lognormal": ("lognormal(mean=5, cv=0.4)", "by its own mean and coefficient of variation"),
     "gamma": ("gamma(mean=5, cv=0.5)", "by its own mean and coefficient of variation"),
     "poisson": ("poisson(mean=4)", "integer counts with mean 4"),
+    "weibull": ("weibull(shape=1.5, scale=10)",
+                "shape k and scale (days); what `calibrate shipments` may fit"),
     "empirical": (
         "empirical(transit_days.csv)",
         ("resampled from the first numeric column of a CSV file (relative to the table or "

@@ -252,6 +252,34 @@ class Gamma(Distribution):
 
 
 @dataclass(frozen=True)
+class Weibull(Distribution):
+    """Weibull with ``shape`` k and ``scale`` lambda (days): a common fit for transit and
+    repair times; k < 1 gives a long right tail, k = 1 is the exponential."""
+
+    name: ClassVar[str] = "weibull"
+    shape: float
+    scale: float
+
+    def sample(self, rng):
+        return float(self.scale * rng.weibull(self.shape))
+
+    def sample_n(self, rng, n):
+        return self.scale * rng.weibull(self.shape, n)
+
+    @property
+    def mean(self):
+        return self.scale * math.gamma(1 + 1 / self.shape)
+
+    @property
+    def variance(self):
+        g1 = math.gamma(1 + 1 / self.shape)
+        return self.scale**2 * (math.gamma(1 + 2 / self.shape) - g1**2)
+
+    def __str__(self):
+        return f"weibull(shape={_fmt(self.shape)}, scale={_fmt(self.scale)})"
+
+
+@dataclass(frozen=True)
 class Poisson(Distribution):
     name: ClassVar[str] = "poisson"
     mean_value: float
@@ -332,6 +360,7 @@ _SPECS: dict[str, tuple[type[Distribution], tuple[str, ...]]] = {
     "lognormal": (LogNormal, ("mean", "cv")),
     "gamma": (Gamma, ("mean", "cv")),
     "poisson": (Poisson, ("mean",)),
+    "weibull": (Weibull, ("shape", "scale")),
 }
 
 DISTRIBUTION_NAMES = (*_SPECS, "empirical")
@@ -435,6 +464,9 @@ def _check(name: str, v: dict[str, float]) -> None:
         need(v["mean"] > 0, "mean must be > 0")
         need(v["cv"] > 0, "cv must be > 0 (use fixed() for no variability)")
         need(1e-6 <= v["cv"] <= 1e3, "cv must be between 1e-6 and 1000")
+    elif name == "weibull":
+        need(0.05 <= v["shape"] <= 1e3, "shape must be between 0.05 and 1000")
+        need(v["scale"] > 0, "scale must be > 0")
 
 
 def _empirical(path_text: str, base_dir: Path | None) -> Empirical:

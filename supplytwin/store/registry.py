@@ -9,6 +9,15 @@ place, so the registry never points at a half-written folder. A run killed half-
 ``running`` with the pid that owned it; readers report it as ``interrupted`` once that process
 is gone, and ``supplytwin run --resume ID`` continues it from the replications it finished.
 
+Schema versions (``PRAGMA user_version``), applied by :func:`migrate` when a registry is opened,
+so a registry written by an older supplytwin keeps working (its old rows read as before):
+
+1. the original table;
+2. ``base_name`` (the scenario a what-if starts from) and ``differences`` (JSON list of
+   ``{"label", "text"}``, what the run changes from its base; see
+   :mod:`supplytwin.experiment.naming`). ``scenario_name`` of a what-if is its what-if name
+   (``baseline+demand×1.2+hurricane-pr``); of a comparison, the what-if(s) compared.
+
 RUNS_DIR is ``./runs`` unless ``--runs-dir`` or the ``SUPPLYTWIN_RUNS_DIR`` environment
 variable says otherwise.
 """
@@ -54,10 +63,33 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
 """
 
+#: columns added after version 1, in the order of the migrations that add them
+ADDED_COLUMNS = (("base_name", "TEXT"), ("differences", "TEXT"))
+SCHEMA_VERSION = 2
+
 COLUMNS = ("run_id", "kind", "status", "created_at", "finished_at", "scenario_name",
            "scenario_file", "scenario_sha256", "data_sha256", "version", "seed", "replications",
-           "executor", "kpi_summary", "artefacts", "pid", "host", "command", "params")
-JSON_COLUMNS = ("data_sha256", "kpi_summary", "params")
+           "executor", "kpi_summary", "artefacts", "pid", "host", "command", "params",
+           *(c for c, _ in ADDED_COLUMNS))
+JSON_COLUMNS = ("data_sha256", "kpi_summary", "params", "differences")
+
+
+def migrate(con: sqlite3.Connection) -> None:
+    """Bring an open registry to :data:`SCHEMA_VERSION`: create the table if missing, add the
+    columns of later versions (old rows get NULL there), record the version. Idempotent, and
+    safe when two processes open an old registry at once (a column another process added
+    in the meantime is skipped)."""
+    con.executescript(SCHEMA)
+    have = {row[1] for row in con.execute("PRAGMA table_info(runs)")}
+    for column, sqltype in ADDED_COLUMNS:
+        if column not in have:
+            try:
+                con.execute(f"ALTER TABLE runs ADD COLUMN {column} {sqltype}")
+            except sqlite3.OperationalError as exc:  # added by a concurrent opener
+                if "duplicate column" not in str(exc):
+                    raise
+    if con.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+        con.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def default_runs_dir() -> Path:
@@ -101,6 +133,10 @@ class RunRecord:
     host: str | None
     command: str | None
     params: dict[str, Any] | None
+    #: the scenario a what-if starts from (None: the run is its scenario as written)
+    base_name: str | None = None
+    #: what the run changes from its base: [{"label", "text"}]
+    differences: list[dict[str, str]] | None = None
 
     @property
     def shown_status(self) -> str:
@@ -115,7 +151,7 @@ class Registry:
         self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.runs_dir / "registry.sqlite"
         with self._connect() as con:
-            con.executescript(SCHEMA)
+            migrate(con)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -137,7 +173,8 @@ class Registry:
               scenario_sha256: str | None, data_sha256: dict[str, str], version: str,
               seed: int | None, replications: int | None, executor: str | None,
               artefacts: str, command: str, params: dict[str, Any] | None = None,
-              run_id: str | None = None) -> str:
+              run_id: str | None = None, base_name: str | None = None,
+              differences: list[dict[str, str]] | None = None) -> str:
         run_id = run_id or self.new_id(kind, scenario_name)
         row = {
             "run_id": run_id, "kind": kind, "status": "running", "created_at": _now(),
@@ -146,7 +183,8 @@ class Registry:
             "version": version, "seed": seed, "replications": replications,
             "executor": executor, "kpi_summary": None, "artefacts": artefacts,
             "pid": os.getpid(), "host": socket.gethostname(), "command": command,
-            "params": json.dumps(params or {}),
+            "params": json.dumps(params or {}), "base_name": base_name,
+            "differences": json.dumps(differences) if differences is not None else None,
         }
         with self._connect() as con:
             con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
@@ -182,8 +220,9 @@ class Registry:
             where.append("kind = ?")
             args.append(kind)
         if search:
-            where.append("(run_id LIKE ? OR scenario_name LIKE ? OR scenario_file LIKE ?)")
-            args += [f"%{search}%"] * 3
+            where.append("(run_id LIKE ? OR scenario_name LIKE ? OR scenario_file LIKE ? "
+                         "OR base_name LIKE ?)")
+            args += [f"%{search}%"] * 4
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY created_at DESC, run_id DESC LIMIT ?"

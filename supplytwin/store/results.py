@@ -55,7 +55,8 @@ def manifest(scenario: Scenario, seeds: list[int], started: datetime, ended: dat
 
 
 def write_run_folder(out: Path, scenario: Scenario, result: RunResult, started: datetime,
-                     ended: datetime, overwrite: bool = False) -> Path:
+                     ended: datetime, overwrite: bool = False, **extra: Any) -> Path:
+    """``extra``: more manifest entries (the run's what-if name, differences, overrides)."""
     with atomic_directory(out, overwrite=overwrite) as tmp:
         (tmp / "kpis.json").write_text(json.dumps(_jsonable(result.kpis), indent=2))
         result.kpis_by_product.to_parquet(tmp / "kpis_by_product.parquet", index=False)
@@ -70,7 +71,7 @@ def write_run_folder(out: Path, scenario: Scenario, result: RunResult, started: 
                      replication=result.replication, wall_seconds=result.wall_seconds,
                      events_processed=result.events_processed, mass_balance="ok",
                      horizon_days=scenario.simulation.horizon_days,
-                     warmup_days=scenario.simulation.warmup_days)
+                     warmup_days=scenario.simulation.warmup_days, **extra)
         # written last: a folder with a manifest is a complete folder
         (tmp / "manifest.json").write_text(json.dumps(m, indent=2, default=str))
     return out

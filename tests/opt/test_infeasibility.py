@@ -39,15 +39,20 @@ def test_co2_cap(tmp_path):
 
 
 def test_lanes_outside_the_qualified_hours_are_named(tmp_path):
-    # every reefer lane into C1 becomes a passive shipper qualified for 12 h on a 24 h trip
-    over = {f"L-DC{i}-C1-RD": {"packaging": "passive_refrigerated", "qualified_hours": 12}
+    """A shipper that ``validate`` accepts (mean + 2 sd of transit fits) but a stricter design
+    rule (3 sd) does not: the optimiser explains it with the shared rule's words. (A shipper
+    too short even for 2 sd is refused by ``validate``: tests/opt/test_feasibility_rules.py.)"""
+    # every reefer lane into C1 becomes a passive shipper qualified for 46 h on a trip of
+    # triangular(0.5, 1, 2) days: mean + 2 sd = 43 h, mean + 3 sd = 50 h
+    over = {f"L-DC{i}-C1-RD": {"packaging": "passive_refrigerated", "qualified_hours": 46,
+                               "transit_time_days": "triangular(0.5, 1, 2)"}
             for i in range(1, 5)}
     sc = load_scenario(small_network(tmp_path, seed=1, lane_overrides=over))
-    ex, text = explained(sc, DesignOptions(allow_unmet=False))
+    ex, text = explained(sc, DesignOptions(allow_unmet=False, qualified_hours_sigmas=3))
     assert ex.families == ["no_lane"]
     (f,) = ex.findings
     assert f.where == "C1/P-COLD"
-    assert "exceeds the shipper's 12 qualified hours" in text
+    assert "(mean + 3 sd) exceeds the shipper's 46 qualified hours" in text
     assert "ambient packaging on courier cannot hold refrigerated goods" in text
 
 

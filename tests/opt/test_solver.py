@@ -133,3 +133,29 @@ def test_single_sourcing_serves_each_stream_from_one_lane(tmp_path):
     # option changes the answer here
     g = free.tables["flows"]
     assert (g[g["to_customer"]].groupby(["destination_id", "product_id"]).size() > 1).any()
+
+
+def test_threads_can_change_between_solves_in_one_process(tmp_path):
+    """HiGHS keeps one thread scheduler per process; a second solve with another thread count
+    used to stop at once with status "error" ("Not Set"). Each count must now solve, to the
+    same optimum."""
+    sc = load_scenario(small_network(tmp_path, seed=2))
+    data = extract(sc)
+    outcomes = [optimise(data, settings=SolverSettings(threads=t, mip_gap=1e-9),
+                         shadow_prices=False, explain=False).outcome for t in (1, 2, None, 1)]
+    assert [o.status for o in outcomes] == ["optimal"] * 4, [o.termination for o in outcomes]
+    assert all(o.objective == pytest.approx(outcomes[0].objective, rel=1e-9) for o in outcomes)
+
+
+def test_an_error_status_always_says_why(tmp_path, monkeypatch):
+    """Make the scheduler guard believe the scheduler already runs 2 threads while HiGHS's runs
+    1: HiGHS then refuses the solve, and the outcome must explain it in words."""
+    from supplytwin.opt import solver as solver_mod
+
+    sc = load_scenario(small_network(tmp_path, seed=2))
+    model = build_network_design_model(extract(sc))
+    assert solve(model, SolverSettings(threads=1)).status == "optimal"
+    monkeypatch.setattr(solver_mod.SCHEDULER, "_threads", 2)
+    out = solve(model, SolverSettings(threads=2))
+    assert out.status == "error"
+    assert "HiGHS stopped" in out.message and out.termination in out.message

@@ -18,6 +18,7 @@ CASES = [
     "lognormal(mean=5, cv=0.4)",
     "gamma(mean=5, cv=0.5)",
     "poisson(mean=4)",
+    "weibull(shape=1.5, scale=10)",
 ]
 
 
@@ -57,7 +58,9 @@ def test_bare_number_is_fixed():
     [
         ("lognormal(mean=5)", "needs cv"),
         ("triangular(5, 3, 6)", "low <= mode <= high"),
-        ("weibull(2)", "unknown distribution"),
+        ("lognorm(2)", "unknown distribution"),
+        ("weibull(2)", "needs scale"),
+        ("weibull(shape=0.01, scale=3)", "shape must be between"),
         ("fixed(-1)", ">= 0"),
         ("uniform(1, 2, 3)", "takes 2 arguments"),
         ("normal(mean=1, sd=3)", "lognormal"),
