@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -27,6 +28,7 @@ from supplytwin.cli.common import (
 )
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
+from supplytwin.store.atomic import check_output_folder, output_lock
 
 runs_app = typer.Typer(help="The run registry: list, show and diff recorded runs.",
                        no_args_is_help=True)
@@ -151,8 +153,11 @@ def compare(
     """Paired comparison of what-ifs against a base, replication by replication (CRN)."""
     from supplytwin.experiment.recorded import Request
 
-    with user_errors():
+    with user_errors(), contextlib.ExitStack() as stack:
         sets = budget_sets(sets, max_events, time_limit)
+        if out is not None:
+            check_output_folder(out, overwrite=True)
+            stack.enter_context(output_lock(out))
         shown = _kpis(kpi)
         req = Request("compare", [str(base), *map(str, whatifs)], list(sets or []), reps, seed,
                       workers, dask, report=report, out=str(out) if out else None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from datetime import UTC, datetime
@@ -26,6 +27,7 @@ from supplytwin.cli.common import (
 )
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
+from supplytwin.store.atomic import check_output_folder, output_lock
 
 
 def fmt_value(name: str, value: float) -> str:
@@ -88,7 +90,7 @@ def run(
     from supplytwin.cli.experiment_cmds import parse_precision, run_request, summary_table
     from supplytwin.store.results import _jsonable
 
-    with user_errors():
+    with user_errors(), contextlib.ExitStack() as stack:
         sets = budget_sets(sets, max_events, time_limit)
         if horizon_days is not None:
             # validated with the scenario (the warm-up must stay shorter than the horizon)
@@ -96,9 +98,10 @@ def run(
             horizon_days = None
         if resume is None and scenario is None:
             raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
-        if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
-            raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
-                                  str(out))
+        if out is not None:
+            # before simulating: a bad --out costs nothing, and one writer per folder
+            check_output_folder(out, overwrite)
+            stack.enter_context(output_lock(out))
         if resume is not None or reps is not None or precision is not None:
             from supplytwin.experiment.recorded import Request
 
@@ -163,7 +166,8 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
         reg.finish(run_id, kpi_summary={}, replications=0, status="failed")
         raise
     ended = datetime.now(UTC)
-    write_run_folder(folder, sc, result, started, ended, overwrite=True, name=who.name,
+    write_run_folder(folder, sc, result, started, ended, overwrite=True, run_id=run_id,
+                     name=who.name,
                      base_name=who.base_name, differences=who.as_records(),
                      overrides=list(sets or []))
     reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -66,7 +69,38 @@ class InProcess(Executor):
             yield run_replication(scenario, seed, i)
 
 
-def _ignore_sigint() -> None:
+def _die_with_parent(parent_pid: int) -> None:
+    """Make this worker die when the process that started it dies, even by ``kill -9``.
+
+    On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Elsewhere (or if that
+    call is unavailable) a daemon thread polls the parent's pid. Without this, workers of a
+    killed run are re-parented to init and keep their memory and CPU, stuck.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                # the parent may have died before prctl took effect
+                if os.getppid() != parent_pid:
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent_pid:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="supplytwin-parent-watch", daemon=True).start()
+
+
+def _init_worker(parent_pid: int) -> None:
+    _die_with_parent(parent_pid)
     # Ctrl-C is handled by the parent, which keeps the finished replications; workers must not
     # die half-way through printing their own KeyboardInterrupt tracebacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -82,7 +116,8 @@ class LocalProcesses(Executor):
 
     def map(self, scenario, seed, reps):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                             initargs=(os.getpid(),))
         pending: set[Future] = {self._pool.submit(run_replication, scenario, seed, i) for i in reps}
         try:
             while pending:

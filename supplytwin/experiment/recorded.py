@@ -256,6 +256,9 @@ def resume(run_id: str, registry: Registry, progress: Progress | None = None) ->
     ckpt = Checkpoint(registry.runs_dir, rec.run_id)
     if rec.status == "complete":
         raise SupplytwinError(f"run {rec.run_id} is complete; nothing to resume")
+    if rec.shown_status == "running":  # its process is alive: the row's pid is its lock
+        raise SupplytwinError(f"run {rec.run_id} is still running (pid {rec.pid} on "
+                              f"{rec.host}); wait for it, or stop it before resuming")
     if not (ckpt.dir / "request.json").exists():
         raise SupplytwinError(f"run {rec.run_id} has no checkpoint to resume from")
     saved = ckpt.read_request()

@@ -201,7 +201,7 @@ def test_unknown_enum_value(tiny_dir: Path) -> None:
     ("text", "reason"),
     [
         ("lognormal(mean=2)", "lognormal() needs cv"),
-        ("weibull(2, 3)", "unknown distribution 'weibull'"),
+        ("frechet(2, 3)", "unknown distribution 'frechet'"),
         ("triangular(5, 3, 1)", "low <= mode <= high"),
         ("about three days", "cannot read"),
     ],
