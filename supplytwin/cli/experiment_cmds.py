@@ -136,7 +136,9 @@ def _kpis(selected: list[str] | None) -> list[str]:
 def compare(
     base: Annotated[Path, typer.Argument(help="The baseline scenario.")],
     whatifs: Annotated[list[Path], typer.Argument(help="One or more what-if scenarios.")],
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per scenario.")] = 10,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=2, help="Replications per scenario (a number is required; default: "
+        "the base scenario's simulation.replications).")] = None,
     seed: Annotated[int | None, typer.Option(
         help="Root seed (default: the base's).", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
@@ -187,7 +189,9 @@ def sweep(
     scenario: Annotated[Path, typer.Argument(help="Scenario to vary.")],
     grid: Annotated[list[str], typer.Option(
         "--grid", "-g", help="KEY=V1,V2,... over any --set key (repeatable; full factorial).")],
-    reps: Annotated[int, typer.Option("--reps", "-n", min=2, help="Replications per point.")] = 5,
+    reps: Annotated[int | None, typer.Option(
+        "--reps", "-n", min=2, help="Replications per point (a number is required; default: "
+        "the scenario's simulation.replications).")] = None,
     kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
     seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
@@ -211,7 +215,8 @@ def sweep(
         if as_json:
             typer.echo(table.to_json(orient="records", indent=2))
             return
-        t = Table(title=f"sweep of {scenario.name}: {kpi} (mean and 95 % CI, {reps} reps per point)")
+        t = Table(title=f"sweep of {scenario.name}: {kpi} (mean and 95 % CI, "
+                  f"{outcome.request.reps} reps per point)")
         for f in g:
             t.add_column(f.split(".")[-1])
         for c in ("mean", "95 % CI"):

@@ -63,7 +63,9 @@ def run(
     horizon_days: Annotated[float | None, typer.Option(
         "--horizon-days", help="Simulated days (default: the scenario's).", min=1)] = None,
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=1, help="Replications: KPIs with mean, sd and 95 % CI.")] = None,
+        "--reps", "-n", min=1,
+        help="Replications N (a number is required): KPIs with mean, sd and 95 % CI. "
+        "Default: the scenario's simulation.replications.")] = None,
     workers: Annotated[int | None, typer.Option(
         "--workers", "-w", min=1, help="Worker processes (default all cores; 1 = in-process).")] = None,
     dask: Annotated[str | None, typer.Option(
@@ -78,7 +80,8 @@ def run(
         help="Results folder (default: runs/ID).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON on stdout.")] = False,
     events: Annotated[bool, typer.Option(
-        "--events", help="Keep the event log of lots and shipments (single run).")] = False,
+        "--events", help="Keep the event log of lots and shipments (one replication; "
+        "implies --reps 1).")] = False,
     overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
     runs_dir: Annotated[Path | None, typer.Option(
         "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
@@ -86,8 +89,18 @@ def run(
     max_events: MaxEventsOption = None,
     time_limit: TimeLimitOption = None,
 ) -> None:
-    """Simulate SCENARIO: one replication, or --reps N with confidence intervals."""
+    """Simulate SCENARIO: its simulation.replications (or --reps N) replications with 95 %
+    confidence intervals; one replication prints the plain KPI table.
+
+    \b
+    Examples:
+      supplytwin run scenarios/baseline.yaml            # the scenario's replications
+      supplytwin run scenarios/baseline.yaml --reps 30 --report
+      supplytwin run scenarios/tiny.yaml --reps 1 --events
+      supplytwin run scenarios/baseline.yaml -s simulation.horizon_days=90
+    """
     from supplytwin.cli.experiment_cmds import parse_precision, run_request, summary_table
+    from supplytwin.experiment.replications import replications_for
     from supplytwin.store.results import _jsonable
 
     with user_errors(), contextlib.ExitStack() as stack:
@@ -102,12 +115,21 @@ def run(
             # before simulating: a bad --out costs nothing, and one writer per folder
             check_output_folder(out, overwrite)
             stack.enter_context(output_lock(out))
-        if resume is not None or reps is not None or precision is not None:
+        if events and reps not in (None, 1):
+            raise SupplytwinError("--events keeps the event log of one replication: "
+                                  "drop --reps or give --reps 1")
+        n = None
+        if resume is None:
+            # the one replications rule (experiment.replications_for), as in the dashboard
+            n = 1 if events else replications_for(load(scenario, sets), reps)
+        # one replication without a report is the plain single run (event log, mass balance
+        # line); everything else is a recorded experiment, which writes --report always
+        if resume is not None or n != 1 or precision is not None or report:
             from supplytwin.experiment.recorded import Request
 
             req = None
             if resume is None:
-                req = Request("run", [str(scenario)], list(sets or []), reps or 10, seed,
+                req = Request("run", [str(scenario)], list(sets or []), n, seed,
                               workers, dask, parse_precision(precision), max_reps, report,
                               str(out) if out else None)
             outcome = run_request(req, runs_dir, resume_id=resume)

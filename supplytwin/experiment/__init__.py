@@ -8,7 +8,12 @@ from supplytwin.experiment.executors import (
     make_executor,
     run_replication,
 )
-from supplytwin.experiment.replications import ExperimentResult, run_experiment
+from supplytwin.experiment.replications import (
+    MAX_REPLICATIONS,
+    ExperimentResult,
+    replications_for,
+    run_experiment,
+)
 from supplytwin.experiment.stats import (
     Estimate,
     paired_difference,
@@ -24,7 +29,7 @@ def run_replications(scenario, reps: int, seed: int | None = None, **kwargs) -> 
 
 
 __all__ = [
-    "DaskExecutor", "Estimate", "ExperimentResult", "InProcess", "LocalProcesses",
+    "MAX_REPLICATIONS", "replications_for", "DaskExecutor", "Estimate", "ExperimentResult", "InProcess", "LocalProcesses",
     "ReplicationOutput", "make_executor", "paired_difference", "run_experiment",
     "run_replication", "run_replications", "significant", "t_interval", "welch_difference",
 ]

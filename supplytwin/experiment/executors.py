@@ -12,7 +12,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -57,6 +57,11 @@ class Executor:
             ) -> Iterator[ReplicationOutput]:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def map_calls(self, fn: Callable[..., Any], calls: Sequence[tuple]
+                  ) -> Iterator[tuple[int, Any]]:  # pragma: no cover - interface
+        """``fn(*args)`` for every args tuple; yields ``(index, result)`` as they finish."""
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -67,6 +72,10 @@ class InProcess(Executor):
     def map(self, scenario, seed, reps):
         for i in reps:
             yield run_replication(scenario, seed, i)
+
+    def map_calls(self, fn, calls):
+        for k, args in enumerate(calls):
+            yield k, fn(*args)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -128,6 +137,21 @@ class LocalProcesses(Executor):
             for f in pending:
                 f.cancel()
 
+    def map_calls(self, fn, calls):
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                             initargs=(os.getpid(),))
+        index = {self._pool.submit(fn, *args): k for k, args in enumerate(calls)}
+        pending = set(index)
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for f in done:
+                    yield index[f], f.result()
+        finally:
+            for f in pending:
+                f.cancel()
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
@@ -165,6 +189,18 @@ class DaskExecutor(Executor):
         try:
             for f in as_completed(futures):
                 yield f.result()
+        finally:
+            for f in futures:
+                f.cancel()
+
+    def map_calls(self, fn, calls):
+        from dask.distributed import as_completed
+
+        futures = [self._client.submit(fn, *args, pure=False) for args in calls]
+        index = {f.key: k for k, f in enumerate(futures)}
+        try:
+            for f in as_completed(futures):
+                yield index[f.key], f.result()
         finally:
             for f in futures:
                 f.cancel()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,11 @@ import supplytwin
 from supplytwin.errors import SupplytwinError
 from supplytwin.experiment.executors import Executor, make_executor
 from supplytwin.experiment.naming import Change, describe_differences, whatif_name
-from supplytwin.experiment.replications import ExperimentResult, run_experiment
+from supplytwin.experiment.replications import (
+    ExperimentResult,
+    replications_for,
+    run_experiment,
+)
 from supplytwin.experiment.stats import paired_difference, significant, welch_difference
 from supplytwin.model import Scenario
 from supplytwin.scenario import load_scenario
@@ -48,7 +52,9 @@ class Request:
     kind: str  # run | compare | sweep
     scenarios: list[str]
     sets: list[str] = field(default_factory=list)
-    reps: int = 10
+    #: replications per scenario; None: the scenario's ``simulation.replications``
+    #: (:func:`~supplytwin.experiment.replications.replications_for`)
+    reps: int | None = None
     seed: int | None = None
     workers: int | None = None
     dask: str | None = None
@@ -157,6 +163,10 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
     """Start (or, with ``run_id`` of an interrupted run, resume) a recorded experiment."""
     scenarios = [_load(p, req.sets) for p in req.scenarios]
     base = scenarios[0]
+    req = replace(req, reps=replications_for(base, req.reps))
+    if req.kind in ("compare", "sweep") and req.reps < 2:
+        raise SupplytwinError(f"a {req.kind} needs at least 2 replications per scenario for its "
+                              f"confidence intervals; {base.name} says {req.reps}: give --reps N")
     if req.kpi not in KPI_DOCS:
         raise SupplytwinError(f"unknown KPI {req.kpi!r}; KPIs: {', '.join(KPI_DOCS)}")
     if req.precision is not None and req.precision[0] not in KPI_DOCS:

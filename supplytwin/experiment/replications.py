@@ -83,6 +83,34 @@ class ExperimentResult:
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+#: more replications than any experiment needs; a larger request is a typo
+MAX_REPLICATIONS = 10_000
+
+
+def replications_for(scenario: Scenario, requested: object = None) -> int:
+    """The one replications rule of the CLI and the dashboard.
+
+    An explicit number (``--reps N``, the dashboard's field) wins; without one, the scenario's
+    ``simulation.replications`` is used. There is no other default: nothing falls back to a
+    number written in code. A request that is not a whole number in
+    1..:data:`MAX_REPLICATIONS` is refused with a :class:`~supplytwin.errors.SupplytwinError`.
+    """
+    from supplytwin.errors import SupplytwinError
+
+    if requested is None or requested == "":
+        return int(scenario.simulation.replications)
+    if isinstance(requested, bool):
+        raise SupplytwinError(f"replications must be a whole number, not {requested!r}")
+    try:
+        value = float(requested)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise SupplytwinError(f"replications must be a whole number, not {requested!r}") from None
+    if not math.isfinite(value) or value != int(value) or not 1 <= value <= MAX_REPLICATIONS:
+        raise SupplytwinError(f"replications must be a whole number from 1 to "
+                              f"{MAX_REPLICATIONS:,}, not {requested!r}")
+    return int(value)
+
+
 def reps_for_precision(values, half_width: float, confidence: float = 0.95) -> int:
     """Replications needed for a CI half width, from the sample so far (Law, eq. 9.4)."""
     e = t_interval(values, confidence)

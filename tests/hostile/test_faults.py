@@ -239,7 +239,7 @@ def _many_starts(runs_dir: str, n: int, queue) -> None:
     try:
         for _ in range(n):
             ids.append(_start(reg, "same-name"))
-    except Exception as exc:  # reported to the parent, which fails the test
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which fails the test
         queue.put(repr(exc))
         return
     queue.put(ids)
