@@ -108,22 +108,30 @@ WRONG_ANSWERS = [
 
 # ---------------------------------------------------------------- budget ----------------------
 BUDGET = [
-    Case("max-events-exceeded", command=("run", "--max-events", "1000"),
+    Case("max-events-exceeded", command=("run", "--reps", "1", "--max-events", "1000"),
          says=("stopped at simulated day", "budget of 1,000 simulator events", "pending",
                "nothing was written")),
-    Case("time-limit-exceeded", command=("run", "--time-limit", "0.3", "--horizon-days", "36500"),
+    Case("max-events-in-experiment",
+         command=("run", "--reps", "2", "--workers", "1", "--max-events", "1000"),
+         says=("budget of 1,000 simulator events",)),
+    Case("max-events-in-compare",
+         command=("compare", "scenario.yaml", "--reps", "2", "--workers", "1", "--max-events",
+                  "1000"),
+         says=("budget of 1,000 simulator events",)),
+    Case("time-limit-exceeded",
+         command=("run", "--reps", "1", "--time-limit", "0.3", "--horizon-days", "36500"),
          says=("time limit of 0.3 s", "nothing was written"), slow=True),
-    Case("horizon-option-inside-warmup", command=("run", "--horizon-days", "5"),
+    Case("horizon-option-inside-warmup", command=("run", "--reps", "1", "--horizon-days", "5"),
          sets=("simulation.warmup_days=10",),
          says=("warmup_days (10) must be shorter than horizon_days (5)",)),
-    Case("seed-option-above-2-63", command=("run", "--seed", str(2**63)),
+    Case("seed-option-above-2-63", command=("run", "--reps", "1", "--seed", str(2**63)),
          says=("--seed",)),
 ]
 
 # ---------------------------------------------------------------- terminal --------------------
 TERMINAL = [
-    Case("rich-markup-in-name", command=("run",), sets=("name=[/]x[bold red]y",), exit_code=0,
-         says=("[/]x[bold red]y: seed",)),
+    Case("rich-markup-in-name", command=("run", "--reps", "1"), sets=("name=[/]x[bold red]y",),
+         exit_code=0, says=("[/]x[bold red]y",)),
     Case("esc-in-name", sets=("name=\x1b[2Jboom",),
          says=("name", "control character U+001B")),
     Case("bidi-in-product-name", cells=(("products", 1, "name", "abc\u202edcba"),),

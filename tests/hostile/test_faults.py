@@ -146,7 +146,8 @@ def test_a_stale_run_lock_from_a_dead_process_is_taken_over(tmp_path: Path) -> N
 # ---------------------------------------------------------------- --out -------------------------
 def test_out_dot_is_refused_before_simulating(tiny_dir: Path, monkeypatch) -> None:
     monkeypatch.chdir(tiny_dir)
-    result = cli("run", "scenario.yaml", "--out", ".", "--overwrite", "--runs-dir", "runs")
+    result = cli("run", "scenario.yaml", "--reps", "1", "--out", ".", "--overwrite",
+                 "--runs-dir", "runs")
     assert result.exit_code == 2, result.output
     assert "the current folder (or one containing it) cannot be a results folder" in \
         " ".join(result.output.split())
@@ -158,16 +159,19 @@ def test_overwrite_only_replaces_a_supplytwin_result(tiny_dir: Path, tmp_path: P
     out = tmp_path / "out"
     out.mkdir()
     (out / "thesis.docx").write_text("four years of work")
-    result = cli("run", tiny_dir / "scenario.yaml", "--out", out, "--overwrite", "--runs-dir",
+    result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                 "--out", out, "--overwrite", "--runs-dir",
                  tmp_path / "runs")
     assert result.exit_code == 2, result.output
     assert "is not a supplytwin result (no manifest.json)" in " ".join(result.output.split())
     assert (out / "thesis.docx").read_text() == "four years of work"
 
     (out / "thesis.docx").unlink()
-    first = cli("run", tiny_dir / "scenario.yaml", "--out", out, "--runs-dir", tmp_path / "runs")
+    first = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                "--out", out, "--runs-dir", tmp_path / "runs")
     assert first.exit_code == 0, first.output
-    again = cli("run", tiny_dir / "scenario.yaml", "--out", out, "--overwrite", "--runs-dir",
+    again = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                "--out", out, "--overwrite", "--runs-dir",
                 tmp_path / "runs")
     assert again.exit_code == 0, again.output
     manifest = json.loads((out / "manifest.json").read_text())
@@ -179,7 +183,7 @@ def test_overwrite_only_replaces_a_supplytwin_result(tiny_dir: Path, tmp_path: P
 def test_a_second_writer_of_one_out_folder_is_refused(tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "shared"
     with output_lock(out):  # this (live) process is writing the folder
-        result = cli("run", tiny_dir / "scenario.yaml", "--out", out, "--overwrite",
+        result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1", "--out", out, "--overwrite",
                      "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 2, result.output
     assert f"another supplytwin process (pid {os.getpid()}) is writing this folder" in \
@@ -190,7 +194,8 @@ def test_a_second_writer_of_one_out_folder_is_refused(tiny_dir: Path, tmp_path: 
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
     (tmp_path / ".shared.lock").write_text(str(dead.pid))
-    result = cli("run", tiny_dir / "scenario.yaml", "--out", out, "--runs-dir", tmp_path / "runs")
+    result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                 "--out", out, "--runs-dir", tmp_path / "runs")
     assert result.exit_code == 0, result.output
     assert not (tmp_path / ".shared.lock").exists()
 
@@ -199,7 +204,8 @@ def test_a_second_writer_of_one_out_folder_is_refused(tiny_dir: Path, tmp_path: 
 def test_three_concurrent_writers_of_one_out_leave_one_consistent_result(
         tiny_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "same"
-    procs = [spawn(["run", "scenario.yaml", "--out", str(out), "--overwrite", "--runs-dir",
+    procs = [spawn(["run", "scenario.yaml", "--reps", "1", "--out", str(out), "--overwrite",
+                    "--runs-dir",
                     str(tmp_path / "runs")], tiny_dir) for _ in range(3)]
     outputs = [p.communicate(timeout=600) for p in procs]
     codes = [p.returncode for p in procs]
@@ -218,7 +224,8 @@ def test_three_concurrent_writers_of_one_out_leave_one_consistent_result(
 def test_results_folder_follows_the_umask(tiny_dir: Path, tmp_path: Path) -> None:
     old = os.umask(0o022)
     try:
-        result = cli("run", tiny_dir / "scenario.yaml", "--out", tmp_path / "res", "--runs-dir",
+        result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                     "--out", tmp_path / "res", "--runs-dir",
                      tmp_path / "runs")
     finally:
         os.umask(old)
@@ -277,7 +284,7 @@ def test_read_only_registry_can_be_listed_but_not_written(tiny_dir: Path, tmp_pa
     listed = cli("runs", "list", "--runs-dir", runs)
     assert listed.exit_code == 0, listed.output
     assert run_id in listed.output
-    result = cli("run", tiny_dir / "scenario.yaml", "--runs-dir", runs)
+    result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1", "--runs-dir", runs)
     assert result.exit_code == 2, result.output
     assert "is read-only" in result.output
 
@@ -326,7 +333,8 @@ def test_locked_and_full_registry_give_plain_errors(tmp_path: Path, monkeypatch)
 
 def test_markup_in_a_name_does_not_break_runs_list(tiny_dir: Path, tmp_path: Path) -> None:
     runs = tmp_path / "runs"
-    result = cli("run", tiny_dir / "scenario.yaml", "--set", "name=[/]odd[bold]", "--runs-dir",
+    result = cli("run", tiny_dir / "scenario.yaml", "--reps", "1",
+                 "--set", "name=[/]odd[bold]", "--runs-dir",
                  runs)
     assert result.exit_code == 0, result.output
     listed = cli("runs", "list", "--runs-dir", runs)
