@@ -3,7 +3,7 @@
 Two kinds of bookkeeping are kept apart on purpose:
 
 * the :class:`Ledger` counts every unit that enters or leaves the system over the whole run
-  (initial stock, production, deliveries, consumption by production, write-offs). At the end
+  (initial stock, production, external supply, deliveries, consumption by production, write-offs). At the end
   of every run it is checked against a census of where the units physically are; a difference
   is a :class:`~supplytwin.errors.MassBalanceError`, never a warning;
 * the :class:`Recorder` tallies what KPIs need, only after the warm-up, and integrates levels
@@ -55,6 +55,8 @@ class Ledger:
 
     initial: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     produced: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    #: dispatched by external suppliers (enters the system like production)
+    supplied: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     delivered: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     consumed: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     expired: dict[str, float] = field(default_factory=lambda: defaultdict(float))
@@ -83,6 +85,27 @@ class Tally:
     produced_units: float = 0.0
 
 
+@dataclass(slots=True)
+class ServiceTally:
+    """Service of one customer x product stream, tallied order by order as orders close (every
+    unit delivered or lost), so that a run need not keep its orders to report service."""
+
+    orders: int = 0
+    demand_units: float = 0.0
+    filled_immediately_units: float = 0.0
+    lost_units: float = 0.0
+    due: int = 0  # orders due by the end of the horizon
+    on_time: int = 0  # of those, delivered in full by their due day
+
+    def add(self, other: ServiceTally) -> None:
+        self.orders += other.orders
+        self.demand_units += other.demand_units
+        self.filled_immediately_units += other.filled_immediately_units
+        self.lost_units += other.lost_units
+        self.due += other.due
+        self.on_time += other.on_time
+
+
 @dataclass
 class Costs:
     production: float = 0.0
@@ -97,6 +120,8 @@ class Recorder:
         self.warmup = warmup_days
         self.ledger = Ledger()
         self.tally: dict[str, Tally] = defaultdict(Tally)
+        #: service of closed orders placed after the warm-up, by (customer, product)
+        self.service: dict[tuple[str, str], ServiceTally] = defaultdict(ServiceTally)
         self.costs = Costs()
         self.co2_kg_by_mode: dict[str, float] = defaultdict(float)
         self.shipments_by_mode: dict[str, int] = defaultdict(int)
