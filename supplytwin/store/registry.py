@@ -203,8 +203,8 @@ class Registry:
                 con.execute("PRAGMA journal_mode=WAL")
                 con.execute("PRAGMA synchronous=NORMAL")
             yield con
-        except sqlite3.IntegrityError:
-            raise
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a duplicate id (retried by start) or a bug in the caller, not the file
         except sqlite3.Error as exc:
             raise _registry_error(self.path, exc) from None
         finally:
@@ -302,6 +302,9 @@ class Registry:
 
     def list(self, limit: int = 50, kind: str | None = None, search: str | None = None
              ) -> list[RunRecord]:
+        for name, value in (("kind", kind), ("search", search)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be text, not {type(value).__name__}")
         sql = f"SELECT {', '.join(COLUMNS)} FROM runs"
         where, args = [], []
         if kind:
