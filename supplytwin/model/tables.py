@@ -254,6 +254,11 @@ class SiteRow(Row):
         "True if network redesign may open or close this site.", default=False
     )
     is_open: bool = col("Whether the site operates in this scenario.", default=True)
+    time_to_recover_days: float | None = col(
+        "Days the site takes to recover after a disruption (TTR); stress batteries flag a site "
+        "whose time to survive is shorter. Empty = unknown (a battery may give it).",
+        unit="days", default=None, gt=0, le=3650,
+    )
     # ---- external suppliers (kind = external_supplier): a vendor who ships what is ordered
     supply_lead_time_days: Dist | None = col(
         "external_supplier only: time from an order reaching the vendor to its dispatch on the "

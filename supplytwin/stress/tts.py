@@ -93,6 +93,8 @@ def initial_stock(net: Network) -> dict[SiteProduct, float]:
 def candidate_nodes(net: Network) -> list[str]:
     """Open sites that hold, make or ship something (customers excepted)."""
     used = {s for (s, _p) in net.policies} | {s for (s, _p) in net.production}
+    used |= {net.lanes[l].origin_id for pol in net.policies.values() for l in pol.sources
+             if l in net.lanes}
     return sorted(s for s, r in net.sites.items()
                   if r.is_open and r.kind != SiteKind.CUSTOMER and s in used)
 
@@ -103,6 +105,17 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
     open_ = {s for s, r in net.sites.items() if r.is_open and s not in down}
     demand = {k: net.demand_mean_rate(d) for k, d in net.demand.items()}
     holders = {sp for sp in net.policies} | {sp for sp in net.production} | set(demand)
+    # an external supplier ships whatever its buyers' policies order on its lanes, up to its
+    # daily capacity: a source with no stock and no bill of materials
+    bought: list[SiteProduct] = []
+    for (_site, product), pol in net.policies.items():
+        for lane_id in pol.sources:
+            lane = net.lanes.get(lane_id)
+            if lane is not None and lane.origin_id in open_ and (
+                    net.sites[lane.origin_id].kind == SiteKind.EXTERNAL_SUPPLIER):
+                bought.append((lane.origin_id, product))
+    bought = sorted(set(bought))
+    holders |= set(bought)
     make_keys = [sp for sp in net.production if sp[0] in open_]
     # a customer is served only through the lanes the simulator would use for it
     serving = {k: {l.lane_id for l in net.demand_sources(d)} for k, d in net.demand.items()}
@@ -126,7 +139,12 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
     m.lost = pe.Var(customers, within=pe.NonNegativeReals)
     if t_fixed is None:
         m.lost.fix(0.0)
+    m.buy = pe.Var(bought, within=pe.NonNegativeReals)
     m.rows = pe.ConstraintList()
+    for site in sorted({s for s, _p in bought}):
+        cap = net.sites[site].supply_capacity_units_per_day
+        if cap is not None:
+            m.rows.add(sum(m.buy[sp] for sp in bought if sp[0] == site) <= cap * m.t)
     rate = {sp: production_rate_units_per_day(net, sp) for sp in make_keys}
     by_site: dict[str, list[SiteProduct]] = defaultdict(list)
     for sp in make_keys:
@@ -160,6 +178,8 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
             continue
         have = stock.get(sp, 0.0)
         made = [m.make[sp]] if sp in rate else []
+        if sp in m.buy:
+            made.append(m.buy[sp])
         if sp in demand and demand[sp] > 0 and sp[0] in open_:
             # a customer: what arrives (and what is lost, in the TTR variant) covers demand
             m.rows.add(sum(inflow[sp]) + have + m.lost[sp] >= demand[sp] * m.t)
