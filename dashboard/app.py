@@ -152,6 +152,23 @@ def _register_guards(app: Dash, hosts: set[str]) -> None:
                                       "page."}), 400
         return None
 
+    @server.errorhandler(Exception)
+    def unhandled(err: Exception):
+        # exceptions inside callbacks are answered by _on_error; one that escapes Dash's own
+        # dispatch comes from a request that does not fit the callback it names (ids of the
+        # wrong shape): refuse it in plain words rather than answer 500
+        from werkzeug.exceptions import HTTPException
+
+        if isinstance(err, HTTPException):
+            return err
+        if flask.request.path.endswith("/_dash-update-component"):
+            log.warning("callback request refused", exc_info=err)
+            return flask.jsonify({"message": "Request refused: it does not fit the callback it "
+                                  "names. Reload the page."}), 400
+        log.error("dashboard request failed", exc_info=err)
+        return flask.Response("The dashboard could not answer this request; the server log has "
+                              "the details.\n", status=500, mimetype="text/plain")
+
 
 def _register_routes(app: Dash) -> None:
     server = app.server
