@@ -399,8 +399,10 @@ class LaneRow(Row):
     departure_schedule: str = col(
         "When shipments leave: 'daily', 'every:N' (every N days), 'weekly:mon,thu' (weekdays "
         "follow simulation.start_date), or 'on_demand' (each shipment leaves when picked, no "
-        "consolidation; capacity does not apply). Orders wait for the next departure; all "
-        "goods on one departure share its transit time and its excursions.", default="daily",
+        "consolidation, its own transit-time draw; capacity does not apply). Orders wait for "
+        "the next departure; all goods on one departure share its transit time and its "
+        "excursions. Pick 'on_demand' for courier or parcel lanes fed one order at a time, a "
+        "schedule for consolidated trucks, sailings and flights.", default="daily",
     )
     packaging: Packaging = col("Shipper or container used on the lane.")
     qualified_hours: float | None = col(

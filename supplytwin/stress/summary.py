@@ -50,6 +50,10 @@ def node_risks(loaded: LoadedBattery, run: BatteryRun, table: pd.DataFrame | Non
     rows = []
     outages = table[(table["kind"].isin(["site_outage", "supplier_loss"]))
                     & (table["status"] == "ok")]
+    makers: dict[str, set[str]] = {}
+    for (site, product) in net.production:
+        if net.sites[site].is_open:
+            makers.setdefault(product, set()).add(site)
     for r in survival_table(net, ttr, stock=stock or None):
         mine = outages[outages["target"] == r.node].sort_values("duration_days")
         sim = mine.iloc[-1] if len(mine) else None
@@ -65,6 +69,8 @@ def node_risks(loaded: LoadedBattery, run: BatteryRun, table: pd.DataFrame | Non
             "node": r.node, "kind": net.sites[r.node].kind.value,
             "tts_days": r.tts_days, "ttr_days": r.ttr_days, "at_risk": r.at_risk,
             "lost_units_at_ttr": r.lost_units_at_ttr, "patients_at_risk": r.patients_at_risk,
+            "patients_at_risk_by_product": r.patients_by_product,
+            "sole_source_of": sorted(p for p, sites in makers.items() if sites == {r.node}),
             "simulated_whatif": None if sim is None else sim["whatif"],
             "simulated_time_to_first_stockout_days": sim_first,
             "simulated_stockout_share": sim_share,
@@ -140,6 +146,7 @@ def build_summary(loaded: LoadedBattery, run: BatteryRun, *, run_id: str | None 
         "whatifs": table.to_dict("records"),
         "node_risks": risks.to_dict("records"),
         "customers": run.customer_table().to_dict("records"),
+        "products": run.product_table().to_dict("records"),
         "adaptive": {"rounds": run.rounds, "replications_used": run.replications_used,
                      "uniform_equivalent": run.uniform_equivalent,
                      "procedure": "sequential Bonferroni elimination" if run.settings.adaptive

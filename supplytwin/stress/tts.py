@@ -31,7 +31,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyomo.environ as pe
 
@@ -57,6 +57,8 @@ class SurvivalResult:
     #: lost units x patients_per_unit
     patients_at_risk: float = 0.0
     solve_seconds: float = 0.0
+    #: product -> patients at risk (the TTR LP's lost units of that product x patients_per_unit)
+    patients_by_product: dict[str, float] = field(default_factory=dict)
 
     @property
     def at_risk(self) -> bool:
@@ -212,18 +214,25 @@ def time_to_survive(net: Network, down: Iterable[str], *,
     """Days every customer stays served with the sites in ``down`` out (inf = indefinitely)."""
     m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock, None)
     _solve(m, settings)
-    t = float(pe.value(m.t))
+    t = max(0.0, float(pe.value(m.t)))  # no "-0.0" from the solver
     return math.inf if t >= T_MAX_DAYS * (1 - 1e-9) else t
+
+
+def lost_by_customer(net: Network, down: Iterable[str], ttr_days: float, *,
+                     stock: Mapping[SiteProduct, float] | None = None,
+                     settings: SolverSettings | None = None) -> dict[SiteProduct, float]:
+    """Units lost per (customer, product) with ``down`` out for ``ttr_days`` (the TTR LP)."""
+    m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock,
+               float(ttr_days))
+    _solve(m, settings)
+    return {k: max(0.0, float(pe.value(m.lost[k]))) for k in m._customers}
 
 
 def lost_at_recovery(net: Network, down: Iterable[str], ttr_days: float, *,
                      stock: Mapping[SiteProduct, float] | None = None,
                      settings: SolverSettings | None = None) -> tuple[float, float]:
     """(units lost, patients at risk) with ``down`` out for ``ttr_days`` (the TTR LP)."""
-    m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock,
-               float(ttr_days))
-    _solve(m, settings)
-    lost = {k: max(0.0, float(pe.value(m.lost[k]))) for k in m._customers}
+    lost = lost_by_customer(net, down, ttr_days, stock=stock, settings=settings)
     units = sum(lost.values())
     patients = sum(v * net.products[k[1]].patients_per_unit for k, v in lost.items())
     return units, patients
@@ -241,10 +250,16 @@ def survival_table(net: Network, ttr_days: Mapping[str, float], *,
         tts = time_to_survive(net, [node], stock=stock, settings=settings)
         ttr = ttr_days.get(node)
         lost = patients = 0.0
+        by_product: dict[str, float] = defaultdict(float)
         if ttr is not None and tts < ttr:
-            lost, patients = lost_at_recovery(net, [node], ttr, stock=stock, settings=settings)
+            per = lost_by_customer(net, [node], ttr, stock=stock, settings=settings)
+            for (_c, p), units in per.items():
+                lost += units
+                by_product[p] += units * net.products[p].patients_per_unit
+            patients = sum(by_product.values())
         out.append(SurvivalResult(node, tts, ttr, lost, patients,
-                                  time.perf_counter() - started))
+                                  time.perf_counter() - started,
+                                  {p: v for p, v in sorted(by_product.items()) if v > 0}))
     return out
 
 
