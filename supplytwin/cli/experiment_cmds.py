@@ -111,9 +111,10 @@ def summary_table(result, title: str, kpis: list[str]) -> Table:
     return t
 
 
-def difference_table(diff, whatif: str, kpis: list[str]) -> Table:
+def difference_table(diff, whatif: str, kpis: list[str], what: str = "") -> Table:
     d = diff[(diff["whatif"] == whatif) & diff["kpi"].isin(kpis)].set_index("kpi")
-    t = Table(title=f"{whatif} minus base (paired over common random numbers; * = significant)")
+    t = Table(title=f"{whatif} minus base{what} (paired over common random numbers; "
+              "* = significant)")
     for c in ("KPI", "base", "what-if", "difference", "paired 95 % CI", ""):
         t.add_column(c, justify="left" if c == "KPI" else "right")
     for k in kpis:
@@ -181,6 +182,10 @@ def compare(
             if r.changes:
                 con.print(f"{r.label}: " + "; ".join(c.text for c in r.changes))
             con.print(difference_table(diff, r.label, shown))
+            if not kpi:  # which cost groups (supplytwin.model.costs) make the cost difference
+                from supplytwin.model.costs import SIM_COST_KPIS
+
+                con.print(difference_table(diff, r.label, list(SIM_COST_KPIS), ", cost by group"))
         con.print(f"run {outcome.run_id}: artefacts in {outcome.folder}")
 
 
