@@ -182,7 +182,12 @@ def test_results_callbacks(ctx):
     assert res.choose_default(None, {"last_run": a}) == a
     assert res.choose_default(b, {"last_run": a}) == b
     newest = services.list_runs(ctx[1], complete_only=True)[0]["run_id"]
-    assert res.choose_default("unknown", None) == newest
+    assert res.choose_default(None, None) == newest
+    # /results?run=nope says there is no such run; it does not show another one
+    assert res.choose_default("unknown", None) is None
+    rows = services.list_runs(ctx[1], complete_only=True)
+    assert "no complete run 'unknown'" in _text(res.missing_run("unknown", rows))
+    assert res.missing_run(b, rows) is None
     assert res.products_of_site("DC", b, None) == ([{"label": "MAB-T", "value": "MAB-T"}],
                                                    "MAB-T")
 
