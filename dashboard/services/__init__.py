@@ -19,7 +19,8 @@ this package, one module per concern:
 * :mod:`~dashboard.services.damage` — where the damage landed: breakdowns of a difference,
   service by customer, disruption windows, values that colour the map by results;
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
-* :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared.
+* :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared;
+* :mod:`~dashboard.services.stress` — the Stress page: bundled batteries, runs and results.
 
 Three rules hold throughout. **Paths**: the browser never sends one; artefacts and reports are
 opened only from inside the runs folder. **Errors**: what a user can cause becomes a
@@ -128,6 +129,14 @@ from dashboard.services.scenarios import (  # noqa: F401
     scenario_document,
     site_policies,
     validate_knobs,
+)
+from dashboard.services.stress import (  # noqa: F401
+    MAX_STRESS_REPS,
+    battery_path,
+    list_batteries,
+    start_battery,
+    stress_runs,
+    stress_summary,
 )
 from dashboard.services.workspace import (  # noqa: F401
     BUNDLED,
