@@ -14,7 +14,7 @@ from dash import Input, Output, State, dcc, html, no_update
 from dashboard import services
 from dashboard.components import data_table, field, message, page_header, progress_bar
 
-dash.register_page(__name__, path="/stress", name="Stress", order=6,
+dash.register_page(__name__, path="/stress", name="Stress", order=7,
                    title="Stress · supplytwin")
 
 P = "stress"

@@ -21,6 +21,8 @@ this package, one module per concern:
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
 * :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared;
 * :mod:`~dashboard.services.stress` — the Stress page: bundled batteries, runs and results.
+* :mod:`~dashboard.services.twin` — the Twin page: snapshots (today's position), runs forward
+  from them, calibrations and monitoring checks.
 
 Three rules hold throughout. **Paths**: the browser never sends one; artefacts and reports are
 opened only from inside the runs folder. **Errors**: what a user can cause becomes a
@@ -103,17 +105,24 @@ from dashboard.services.report_figures import (  # noqa: F401
     kpi_ci_figure,
     normalise_differences,
     paired_difference_figure,
+    sweep_figure,
     waste_figure,
 )
 from dashboard.services.runs import (  # noqa: F401
     RunData,
+    check_ref,
     compare_runs,
     list_runs,
     load_run,
+    load_sweep,
+    open_href,
     report_file,
     report_path,
     run_labels,
     run_record,
+    run_sides,
+    side_name,
+    split_ref,
 )
 from dashboard.services.scenarios import (  # noqa: F401
     POLICY_FIELDS,
@@ -137,6 +146,16 @@ from dashboard.services.stress import (  # noqa: F401
     start_battery,
     stress_runs,
     stress_summary,
+)
+from dashboard.services.twin import (  # noqa: F401
+    MAX_FORWARD_DAYS,
+    calibration_keys,
+    calibration_view,
+    position_tables,
+    read_position,
+    snapshot_folder,
+    snapshot_keys,
+    start_forward_run,
 )
 from dashboard.services.workspace import (  # noqa: F401
     BUNDLED,
