@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-import pandas as pd
 import simpy
 
 from supplytwin.model import LaneRow, Scenario
@@ -249,7 +248,11 @@ class Model:
 
     def close_order(self, order: Order) -> None:
         """Every unit of ``order`` is delivered or lost: tally its service and forget it."""
-        if self.open_orders.pop(order.order_id, None) is None or not order.counts:
+        if order.closed:
+            return
+        order.closed = True
+        self.open_orders.pop(order.order_id, None)
+        if not order.counts:
             return
         tally_order(self.recorder.service[(order.customer_id, order.product_id)], order,
                     self._horizon_days)
@@ -467,6 +470,8 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     ``keep_orders`` keeps every customer order in ``Model.orders`` (for tests that look at
     orders one by one); runs do not need them, and without them memory stays flat however long
     the horizon."""
+    import pandas as pd
+
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult

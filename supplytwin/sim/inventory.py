@@ -44,6 +44,8 @@ class Order:
     lost_units: float = 0.0
     delivered_units: float = 0.0
     completed_day: float | None = None
+    #: its service is tallied (see supplytwin.sim.service); set once, by Model.close_order
+    closed: bool = False
 
     def deliver(self, quantity_units: float, t: float) -> None:
         self.delivered_units += quantity_units
