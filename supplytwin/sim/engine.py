@@ -22,6 +22,7 @@ from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim.disruptions import DisruptionState
+from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
 from supplytwin.sim.lots import Lot, Parcel
 from supplytwin.sim.production import Plant
@@ -89,6 +90,13 @@ class Model:
             if row.origin_id in open_sites and row.destination_id in open_sites
         }
         self.stockpoints: dict[tuple[str, str], Stockpoint] = {}
+        #: vendors outside the network (site kind external_supplier), by site
+        self.suppliers: dict[str, ExternalSupplier] = {
+            s: ExternalSupplier(self, s) for s, row in self.net.sites.items()
+            if row.is_external_supplier and s in open_sites
+        }
+        #: where a stock point orders from when its lane starts at an external supplier
+        self.supply_outlets: dict[tuple[str, str], SupplyOutlet] = {}
         for (site, product), pol in self.net.policies.items():
             if site not in open_sites:
                 continue
@@ -100,6 +108,11 @@ class Model:
             self.stockpoints[(site, product)] = Stockpoint(
                 self, site, product, pol, self.net.products[product].shelf_life_days
             )
+        for (_site, product), sp in self.stockpoints.items():
+            for lane in sp.lanes:
+                if lane.origin_id in self.suppliers:
+                    self.supply_outlets[(lane.origin_id, product)] = \
+                        self.suppliers[lane.origin_id].outlet(product)
         self.plants: dict[str, Plant] = {
             site: Plant(self, site) for site in {s for (s, _p) in self.net.production}
             if site in open_sites
@@ -295,6 +308,16 @@ class Model:
             rec.tally[product_id].produced_units += output
         rec.event(self.env.now, "produce", lot_id=lot.lot_id, product_id=product_id,
                   site_id=site_id, quantity_units=output, inputs=";".join(lot.inputs))
+
+    def record_supply(self, site, lot: Lot, units: float) -> None:
+        """An external supplier dispatches ``units`` of a fresh ``lot``: they enter the system."""
+        rec = self.recorder
+        pid = lot.product_id
+        rec.ledger.supplied[pid] += units
+        if rec.counts(self.env.now):
+            rec.costs.production += site.supply_cost_usd_per_unit * units
+        rec.event(self.env.now, "supply", lot_id=lot.lot_id, product_id=pid,
+                  site_id=site.site_id, quantity_units=units)
 
     def record_rejection(self, site_id, product_id, output, lot, failed: bool) -> None:
         rec = self.recorder
