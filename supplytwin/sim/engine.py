@@ -41,6 +41,8 @@ class _DemandStream:
     due_days: float
     min_shelf_life_frac: float | None
     backorder: bool
+    #: (stock point, lane) when the stream has a single source lane: no lane to choose
+    sole: tuple[Stockpoint, Lane] | None = None
 
 
 class Model:
@@ -63,6 +65,7 @@ class Model:
         self.max_surge = self._max_surge()
         self._order_ids = itertools.count(1)
         self._horizon_days = sim.horizon_days
+        self._warmup_days = sim.warmup_days
         #: every customer order of the run, kept only on request (``keep_orders``): service is
         #: tallied per customer as orders close, so memory does not grow with the horizon
         self.keep_orders = keep_orders
@@ -141,6 +144,9 @@ class Model:
                 min_shelf_life_frac=frac,
                 backorder=demand_mod.backorders(d),
             )
+            if len(lanes) == 1:
+                self._demand_streams[key].sole = self._demand_streams[key].served_by[
+                    lanes[0].lane_id]
         self._load_initial_stock()
         for sp in self.stockpoints.values():
             if not sp.continuous_review:
@@ -229,18 +235,21 @@ class Model:
         if stream is None:
             return
         now = self.env.now
+        counts = now >= self._warmup_days
         order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
-                      now + stream.due_days, self.recorder.counts(now))
+                      now + stream.due_days, counts)
         if self.keep_orders:
             self.orders.append(order)
         self.open_orders[order.order_id] = order
-        lane = self.pick_lane(stream.lanes)
-        sp, lane_model = stream.served_by[lane.lane_id]
+        if stream.sole is not None:
+            sp, lane_model = stream.sole
+        else:
+            sp, lane_model = stream.served_by[self.pick_lane(stream.lanes).lane_id]
         backorder = stream.backorder
         served = sp.request(Request(quantity, lane_model.shipper(None, order),
                                     stream.min_shelf_life_frac, order), backorder=backorder)
         order.filled_immediately_units = served
-        if order.counts:
+        if counts:
             t = self.recorder.tally[d.product_id]
             t.demand_units += quantity
             t.orders += 1
@@ -342,7 +351,7 @@ class Model:
                          excursion: bool) -> None:
         rec = self.recorder
         now = self.env.now
-        if rec.counts(now):
+        if now >= rec.warmup:  # counts after the warm-up
             mode = self._mode_value[lane.lane_id]
             rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
             rec.co2_kg_by_mode[mode] += lane.co2_kg_per_unit * units
@@ -371,9 +380,10 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         site = lane.destination_id
-        if self.dis.site_up(site) and (sh.destination is None or
-                                       self.storage_free(sh.destination.storage_key)
-                                       >= sh.units - 1e-9):
+        dest = sh.destination
+        if self.dis.site_gate[site].is_open and (
+                dest is None or not dest._storage_limited  # unlimited storage: always room
+                or self.storage_free(dest.storage_key) >= sh.units - 1e-9):
             # nothing to wait for: unload now instead of starting a process (the common case)
             self._unload(lane, sh)
             return
