@@ -165,6 +165,11 @@ def _child(tool: str, seed: int) -> None:
 
     out = (run_supplytwin if tool == "supplytwin" else run_peer)(seed)
     out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    try:  # VmHWM starts afresh at exec; ru_maxrss can carry the peak of a big forking parent
+        with open("/proc/self/status") as fh:
+            out["peak_rss_mib"] = next(int(l.split()[1]) for l in fh if l.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        pass
     print(json.dumps(out))
 
 
