@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.cells import cell_len
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -298,6 +299,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
             for f, v in r.data_sha256.items():
                 h.add_row(f, v)
             con.print(h)
+        _print_provenance(con, r.artefacts)
         kp = (r.kpi_summary or {}).get("kpis", {})
         base = (r.kpi_summary or {}).get("base") or {}
         if kp:
@@ -348,3 +350,30 @@ def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
                 unit = KPI_DOCS[name][0]
                 t.add_row(name, fmt(ma, unit), fmt(mb, unit))
         con.print(t if t.row_count else "the two runs agree on lineage and KPIs")
+
+
+def _print_provenance(con, artefacts) -> None:
+    """Where the run's state and calibrated parameters came from (its manifest's lineage)."""
+    import json
+
+    try:
+        m = json.loads((Path(str(artefacts)) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return
+    resolved = m.get("resolved_scenario") or {}
+    rows = []
+    if isinstance(resolved.get("state"), dict):
+        st = resolved["state"]
+        rows.append(("state snapshot", f"{st.get('folder', '')} of {st.get('snapshot_date', '')}"))
+    for p in resolved.get("provenance") or []:
+        if isinstance(p, dict):
+            rows.append((str(p.get("kind", "calibration")),
+                         f"{p.get('source', '')} (sha256 {str(p.get('sha256', ''))[:12]}…), "
+                         f"period {p.get('period', '')}"))
+    if rows:
+        t = Table(title="inputs from the real network")
+        t.add_column("input")
+        t.add_column("provenance")
+        for a, b in rows:
+            t.add_row(escape(a), escape(b))
+        con.print(t)

@@ -21,6 +21,7 @@ import simpy
 from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
+from supplytwin.sim import initial_state
 from supplytwin.sim.disruptions import DisruptionState
 from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
@@ -147,14 +148,20 @@ class Model:
             if len(lanes) == 1:
                 self._demand_streams[key].sole = self._demand_streams[key].served_by[
                     lanes[0].lane_id]
-        self._load_initial_stock()
+        #: what the model remembers of the snapshot it started from (None: initial stock)
+        self.state_book = None
+        if scenario.state is None:
+            self._load_initial_stock()
+        else:  # start from the real network's state; decisions wait for day 0's process
+            self.state_book = initial_state.apply(self, scenario.state)
         for sp in self.stockpoints.values():
             if not sp.continuous_review:
                 self.env.process(sp.periodic_review())
         demand_mod.start_demand(self)
         self.env.process(self._daily())
-        for sp in self.stockpoints.values():
-            sp.review()
+        if scenario.state is None:
+            for sp in self.stockpoints.values():
+                sp.review()
 
     # ---- set-up -----------------------------------------------------------------------------
     def _max_surge(self) -> dict[tuple[str, str], float]:
@@ -231,13 +238,21 @@ class Model:
         return cap - self.storage_used[key]
 
     def customer_order(self, d, quantity: float) -> None:
-        stream = self._demand_streams.get((d.customer_id, d.product_id))
+        self.customer_order_of(d.customer_id, d.product_id, quantity)
+
+    def customer_order_of(self, customer_id: str, product_id: str, quantity: float, *,
+                          placed_day: float | None = None, due_day: float | None = None,
+                          backorder: bool | None = None) -> Order | None:
+        """Place a customer order now (placed and due days default to now and the stream's
+        promise; an accepted order from a snapshot passes its own, and is backordered)."""
+        stream = self._demand_streams.get((customer_id, product_id))
         if stream is None:
-            return
+            return None
         now = self.env.now
         counts = now >= self._warmup_days
-        order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
-                      now + stream.due_days, counts)
+        order = Order(next(self._order_ids), customer_id, product_id, quantity,
+                      now if placed_day is None else placed_day,
+                      now + stream.due_days if due_day is None else due_day, counts)
         if self.keep_orders:
             self.orders.append(order)
         self.open_orders[order.order_id] = order
@@ -245,18 +260,19 @@ class Model:
             sp, lane_model = stream.sole
         else:
             sp, lane_model = stream.served_by[self.pick_lane(stream.lanes).lane_id]
-        backorder = stream.backorder
+        backorder = stream.backorder if backorder is None else backorder
         served = sp.request(Request(quantity, lane_model.shipper(None, order),
                                     stream.min_shelf_life_frac, order), backorder=backorder)
         order.filled_immediately_units = served
         if counts:
-            t = self.recorder.tally[d.product_id]
+            t = self.recorder.tally[product_id]
             t.demand_units += quantity
             t.orders += 1
             t.filled_immediately_units += served
             t.orders_filled_immediately += served >= quantity - 1e-9
             if backorder:
                 t.backordered_units += quantity - served
+        return order
 
     def record_lost(self, order: Order, quantity: float) -> None:
         if order.counts:
@@ -517,7 +533,9 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     model = Model(scenario, seed, replication, log_events, keep_orders)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
-    if progress is None:
+    if horizon <= 0:
+        pass  # a run of 0 days (from a snapshot): the state as it was given
+    elif progress is None:
         model.env.run(until=horizon)
     else:
         step = max(1.0, horizon / 50)
@@ -546,6 +564,8 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         wall_seconds=time.time() - started,
         event_loop_seconds=event_loop_seconds,
         events_processed=_events_processed(model.env),
+        end_state=(initial_state.end_state(model, model.state_book)
+                   if scenario.state is not None else None),
     )
 
 
