@@ -102,17 +102,24 @@ from dashboard.services.report_figures import (  # noqa: F401
     kpi_ci_figure,
     normalise_differences,
     paired_difference_figure,
+    sweep_figure,
     waste_figure,
 )
 from dashboard.services.runs import (  # noqa: F401
     RunData,
+    check_ref,
     compare_runs,
     list_runs,
     load_run,
+    load_sweep,
+    open_href,
     report_file,
     report_path,
     run_labels,
     run_record,
+    run_sides,
+    side_name,
+    split_ref,
 )
 from dashboard.services.scenarios import (  # noqa: F401
     POLICY_FIELDS,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from supplytwin.cli import app
 from supplytwin.cli.common import EXIT_USER_ERROR, SetOption, load, make_console, user_errors
@@ -50,7 +51,7 @@ def _sites_table(res) -> Table:
     df = df.sort_values(["_changed", "candidate"], ascending=False, kind="stable")
     for r in df.itertuples(index=False):
         t.add_row(r.site_id, r.kind, "yes" if r.candidate else "", "yes" if r.open_before else "no",
-                  "[bold]yes[/]" if r.open else "[bold]no[/]", "yes" if r.expanded else "",
+                  Text("yes" if r.open else "no", style="bold"), "yes" if r.expanded else "",
                   f"{r.throughput_units_per_year:,.0f}")
     return t
 
@@ -66,7 +67,7 @@ def _costs_table(res) -> Table:
     for r in df.itertuples(index=False):
         if r.usd_per_year:
             t.add_row(r.group, r.item, _usd(r.usd_per_year), f"{r.usd_per_year / total:.1%}")
-    t.add_row("[bold]total[/]", "", f"[bold]{_usd(total)}[/]", "100.0%")
+    t.add_row(Text("total", style="bold"), "", Text(_usd(total), style="bold"), "100.0%")
     return t
 
 
@@ -124,6 +125,18 @@ def _ranking_table(df) -> Table:
                   _usd(r.sim_cost_usd), _usd((r.sim_cost_ci_high - r.sim_cost_ci_low) / 2),
                   f"{r.fill_rate:.2%}", diff,
                   "–" if r.model_rank == 1 else f"{r.units_rerouted_per_year:,.0f}")
+    return t
+
+
+def _cost_groups_table(df) -> Table:
+    """The optimum's cost per group per year: the model's and the simulated, and why they may
+    differ (supplytwin.model.costs)."""
+    t = Table(title="design-1 cost by group, USD/year: model vs simulation (mean)")
+    for c in ("group", "model", "simulated", "simulated - model", "why they may differ"):
+        t.add_column(c, justify="left" if c in ("group", "why they may differ") else "right")
+    for r in df.itertuples(index=False):
+        t.add_row(r.label, _usd(r.opt_usd_per_year), _usd(r.sim_usd_per_year),
+                  _usd(r.sim_minus_opt_usd), r.why or "")
     return t
 
 
@@ -245,6 +258,9 @@ def optimize(
                         ranking = _evaluate(sc, data, options, settings, evaluate, reps,
                                             seed, tmp, final, err, sets or ())
                         ranking.to_csv(tmp / "evaluation.csv", index=False)
+                        if ranking.attrs.get("cost_groups") is not None:
+                            ranking.attrs["cost_groups"].to_csv(tmp / "cost_groups.csv",
+                                                                index=False)
                 if res.explanation is not None:
                     (tmp / "infeasibility.txt").write_text(str(res.explanation) + "\n")
                 summary = _summary(sc, res, options, settings, started, design_path, ranking)
@@ -261,10 +277,12 @@ def optimize(
             con.print(_ranking_table(ranking))
             for line in _flow_changes(ranking):
                 con.print(line, markup=False)
+            if ranking.attrs.get("cost_groups") is not None:
+                con.print(_cost_groups_table(ranking.attrs["cost_groups"]))
             if len(ranking) and int(ranking.iloc[0]["model_rank"]) != 1:
-                con.print(f"[bold]The model's optimum is not the best design under "
-                          f"uncertainty:[/] {ranking.iloc[0]['design']} has the lowest "
-                          "simulated cost.")
+                con.print(Text.assemble(
+                    ("The model's optimum is not the best design under uncertainty:", "bold"),
+                    f" {ranking.iloc[0]['design']} has the lowest simulated cost."))
         if as_json:
             summary = _summary(sc, res, options, settings, started, design_path, ranking)
             typer.echo(json.dumps(_jsonable(summary), indent=2))
@@ -276,13 +294,16 @@ def optimize(
 
 
 def _evaluate(sc, data, options, settings, n, reps, seed, folder: Path, final: Path, err, sets):
-    from supplytwin.opt.evaluate import evaluate_designs, next_best_designs
+    from supplytwin.opt.evaluate import cost_groups, evaluate_designs, next_best_designs
 
     err.print(f"finding the {n} best distinct designs ...", markup=False)
     designs = next_best_designs(data, n, options, settings)
     sub = folder / "designs"
-    ranking, _ = evaluate_designs(sc, designs, sub, reps, seed, final_folder=final / "designs",
-                                  progress=lambda msg: err.print(msg, markup=False), sets=sets)
+    ranking, evaluated = evaluate_designs(sc, designs, sub, reps, seed,
+                                          final_folder=final / "designs",
+                                          progress=lambda msg: err.print(msg, markup=False),
+                                          sets=sets)
+    ranking.attrs["cost_groups"] = cost_groups(evaluated[0]) if evaluated else None
     return ranking
 
 

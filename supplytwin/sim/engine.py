@@ -521,6 +521,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     the horizon."""
     import pandas as pd
 
+    from supplytwin.sim.budget import run_budget
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
@@ -533,17 +534,21 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     model = Model(scenario, seed, replication, log_events, keep_orders)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
-    if horizon <= 0:
-        pass  # a run of 0 days (from a snapshot): the state as it was given
-    elif progress is None:
-        model.env.run(until=horizon)
-    else:
-        step = max(1.0, horizon / 50)
-        t = 0.0
-        while t < horizon:
-            t = min(horizon, t + step)
-            model.env.run(until=t)
-            progress(t / horizon)
+    settings = scenario.simulation
+    with run_budget(model.env, max_events=getattr(settings, "max_events", None),
+                    time_limit_seconds=getattr(settings, "time_limit_seconds", None),
+                    what=f"replication {replication} of {scenario.name!r}"):
+        if horizon <= 0:
+            pass  # a run of 0 days (from a snapshot): the state as it was given
+        elif progress is None:
+            model.env.run(until=horizon)
+        else:
+            step = max(1.0, horizon / 50)
+            t = 0.0
+            while t < horizon:
+                t = min(horizon, t + step)
+                model.env.run(until=t)
+                progress(t / horizon)
     event_loop_seconds = time.perf_counter() - loop_started
     balance = check_mass_balance(model)
     timeseries = daily_timeseries(model)

@@ -304,7 +304,10 @@ def test_customer_that_no_producing_site_can_reach(tiny_dir: Path) -> None:
     problems = check_scenario(tiny_dir / "scenario.yaml")
     expect(problems, "demand.csv", "customer_id",
            "no producing site of 'MAB' can reach 'C3' over the lanes", row=3)
-    assert len(problems) == 1, problems
+    # the two DCs replenishing each other are also a sourcing loop, named on its first row
+    expect(problems, "policies.csv", "sources", "sourcing loop for 'MAB': DC2 <- DC3 <- DC2",
+           row=5)
+    assert len(problems) == 2, problems
 
 
 def test_bom_cycle(tiny_dir: Path) -> None:
