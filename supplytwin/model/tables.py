@@ -286,6 +286,10 @@ class SiteRow(Row):
 
     @model_validator(mode="after")
     def _external_supplier(self) -> SiteRow:
+        if self.handling_capacity_units_per_day is not None and self.kind in (
+                SiteKind.CUSTOMER, SiteKind.EXTERNAL_SUPPLIER):
+            raise ValueError(f"handling_capacity_units_per_day is the dock capacity of a site of "
+                             f"the network; a {self.kind.value} has none")
         if self.kind != SiteKind.EXTERNAL_SUPPLIER:
             given = [n for n in EXTERNAL_SUPPLY_COLUMNS
                      if getattr(self, n) != type(self).model_fields[n].default]

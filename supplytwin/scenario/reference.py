@@ -56,13 +56,13 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
 
 #: departure schedules shown in the docs; only those the parser accepts are listed.
 _SCHEDULE_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("daily", "the default: a departure at the start of every day; the day's orders travel "
-              "together and share one transit-time draw"),
+    ("daily", ("the default: a departure at the start of every day; the day's orders travel "
+               "together and share one transit-time draw")),
     ("every:3", "a departure every 3 days (day 0, 3, 6, ...)"),
     ("weekly:mon,thu",
      "departures on Mondays and Thursdays (weekdays follow simulation.start_date)"),
-    ("on_demand", "each shipment leaves as soon as it is picked, with its own transit-time "
-                  "draw (courier, parcel)"),
+    ("on_demand", ("each shipment leaves as soon as it is picked, with its own transit-time "
+                   "draw (courier, parcel)")),
 )
 
 

@@ -22,6 +22,7 @@ from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim import initial_state
+from supplytwin.sim.capacity import DailyCapacity
 from supplytwin.sim.disruptions import DisruptionState
 from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
@@ -89,6 +90,13 @@ class Model:
         #: an enum's .value is a descriptor call)
         self._mode_value = {lid: row.mode.value for lid, row in self.net.lanes.items()}
         open_sites = {s for s, row in self.net.sites.items() if row.is_open}
+        #: dock capacity of sites with a handling_capacity_units_per_day: receipts off lanes and
+        #: picks onto lanes share it, first come first served; what does not fit waits a day
+        self.handling: dict[str, DailyCapacity] = {
+            s: DailyCapacity(row.handling_capacity_units_per_day)
+            for s, row in self.net.sites.items()
+            if row.handling_capacity_units_per_day is not None and s in open_sites
+        }
         self.lanes: dict[str, Lane] = {
             lid: Lane(self, row) for lid, row in self.net.lanes.items()
             if row.origin_id in open_sites and row.destination_id in open_sites
@@ -396,6 +404,14 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         site = lane.destination_id
+        dock = self.handling.get(site)
+        if dock is not None:
+            ready = dock.ready_time(self.env.now, sh.units)
+            if ready > self.env.now:
+                self._handling_wait(sh)
+                self.docks[id(sh)] = sh
+                self.env.process(self._handled_in(lane, sh, ready))
+                return
         dest = sh.destination
         if self.dis.site_gate[site].is_open and (
                 dest is None or not dest._storage_limited  # unlimited storage: always room
@@ -405,6 +421,33 @@ class Model:
             return
         self.docks[id(sh)] = sh
         self.env.process(self._receive(lane, sh))
+
+    # ---- handling capacity ------------------------------------------------------------------
+    def _handling_wait(self, sh: Shipment) -> None:
+        if self.recorder.counts(self.env.now):
+            self.recorder.handling_delayed_units += sh.units
+
+    def handle_out(self, lane: Lane, sh: Shipment) -> None:
+        """Picked goods wait at the origin's dock until its handling capacity has room."""
+        now = self.env.now
+        ready = self.handling[lane.row.origin_id].ready_time(now, sh.units)
+        if ready <= now:
+            lane.enqueue(sh)
+            return
+        self._handling_wait(sh)
+        self.docks[id(sh)] = sh
+        self.env.process(self._handled_out(lane, sh, ready))
+
+    def _handled_out(self, lane: Lane, sh: Shipment, ready: float):
+        yield self.env.timeout(ready - self.env.now)
+        del self.docks[id(sh)]
+        lane.enqueue(sh)
+
+    def _handled_in(self, lane: LaneRow, sh: Shipment, ready: float):
+        """Received goods wait at the dock (registered by the caller) for handling capacity,
+        then are received as usual (site up, room in storage)."""
+        yield self.env.timeout(ready - self.env.now)
+        yield from self._receive(lane, sh)
 
     def _qa_disposition(self, qid: int, lane: LaneRow, sh: Shipment):
         site = lane.destination_id

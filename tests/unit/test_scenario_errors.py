@@ -510,3 +510,9 @@ def test_unreliable_external_supplier_needs_its_lateness(tiny_dir: Path) -> None
     set_cell(tiny_dir, "sites", 1, "supply_on_time_prob", "0.9")
     expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
            "needs supply_late_days", row=1)
+
+
+def test_handling_capacity_on_a_customer(tiny_dir: Path) -> None:
+    set_cell(tiny_dir, "sites", 4, "handling_capacity_units_per_day", "10")
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
+           "a customer has none", row=4)
