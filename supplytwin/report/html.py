@@ -511,9 +511,10 @@ def render_experiment_report(result, manifest: dict,
     body.append(_section(
         "kpis", "All KPIs",
         "mean and standard deviation across replications, the 95 % confidence interval of "
-        "the mean (Student t) and the number of replications n. Fractions are shown as "
-        "percentages. An interval is cut at the values a KPI can take (0, and 100 % for a "
-        "fraction). Hover over a KPI name for its definition.", _kpi_table(summary)))
+        "the mean and the number of replications n. Fractions are shown as percentages. "
+        "Intervals stay within the values a KPI can take: a rate's is computed on the logit "
+        "scale, a non-negative total's on the log scale (docs/kpis.md). Hover over a KPI name "
+        "for its definition.", _kpi_table(summary)))
     if pairs:
         bands = "".join(
             f"<h3>{_e(_pair_label(sc, s, p))}</h3>"
