@@ -38,6 +38,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -m "unit" $(PYTEST_ARGS)
 
 bench: setup
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m benchmarks
 
 dashboard: setup

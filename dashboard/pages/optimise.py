@@ -33,7 +33,11 @@ dash.register_page(__name__, path="/optimise", name="Optimise", order=5,
                    title="Optimise · supplytwin")
 
 P = "optimise"
-POLL_MS = 250
+#: the page polls a small status (progress, message: well under a kilobyte) at this period and
+#: fetches the result (map, costs, tables: about 85 KB) once, when the job is done. A poll that
+#: answered with the whole result took longer than the period to build on a busy machine, so
+#: each answer was superseded by the next poll and the design never appeared.
+POLL_MS = 500
 DEFAULT_REPS = 10
 
 #: the option inputs, in the order of :func:`raw_options`'s arguments
@@ -204,6 +208,8 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
         ], className="scenario-layout optimise-layout",
             style={"gridTemplateColumns": "minmax(320px, 1fr) minmax(0, 2.2fr)"}),
         dcc.Interval(id=f"{P}-poll", interval=POLL_MS, disabled=False),
+        # the finished job whose result is shown: written by the poll, read by show_result
+        dcc.Store(id=f"{P}-result-job", storage_type="memory"),
         dcc.Interval(id=f"{P}-sim-poll", interval=POLL_MS, disabled=False),
         dcc.Store(id=f"{P}-sim-watch", storage_type="memory"),
         dcc.Location(id=f"{P}-goto", refresh="callback-nav"),
@@ -226,22 +232,43 @@ def start(n_clicks: int | None, key: str | None, name: str | None, *option_value
     store = Patch()
     store["optimise_job"] = job
     view = optimise_status_view(services.JOBS.status(job))
-    return (store, False, message(view["text"], view["kind"]), view["progress"], [], True,
+    return (store, False, message(view["text"], view["kind"]), view["progress"], None, True,
             False, True)
 
 
-def poll(_n: int | None, store: dict | None):
-    """Outputs: progress, message, results, poll disabled, run disabled, cancel disabled,
-    simulate disabled."""
+def poll(_n: int | None, store: dict | None, shown: str | None = None):
+    """The small status of the optimisation job; never the result itself.
+
+    Outputs: progress, message, poll disabled, run disabled, cancel disabled, the job whose
+    result to show (set once, when the job has ended; :func:`show_result` then fetches it)."""
     job = (store or {}).get("optimise_job")
     status = services.JOBS.status(job) if job else {"state": "unknown"}
     if status["state"] == "unknown":
-        return (no_update, no_update, no_update, True, False, True, no_update)
+        return (no_update, no_update, True, False, True, no_update)
+    view = optimise_status_view({k: v for k, v in status.items() if k != "summary"})
+    running = status["state"] in ("queued", "running")
+    if running:
+        text, kind = view["text"], view["kind"]
+    else:
+        summary = status.get("summary") or {}
+        ok = status["state"] == "done" and bool(summary.get("ok"))
+        text = status.get("message")
+        kind = {"done": "success" if ok else "error", "cancelled": "warning"}.get(
+            status["state"], "error")
+    return (view["progress"], message(text, kind), not running, running, not running,
+            no_update if running or shown == job else job)
+
+
+def show_result(job: str | None):
+    """Outputs: results, simulate disabled — fetched once per finished job (the poll sets the
+    job id when the job has ended). Simulating is possible as soon as the design is shown."""
+    if not job:
+        return [], True
+    status = services.JOBS.status(job)
+    if status["state"] in ("queued", "running", "unknown"):
+        return no_update, True
     view = optimise_status_view(status)
-    running = view["polling"]
-    return (view["progress"], message(view["text"], view["kind"]),
-            no_update if running else view["results"], not running, running, not running,
-            not view["design"])
+    return view["results"] or [], not view["design"]
 
 
 def cancel(n_clicks: int | None, store: dict | None):
@@ -310,7 +337,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(f"{P}-poll", "disabled", allow_duplicate=True),
         Output(f"{P}-message", "children", allow_duplicate=True),
         Output(f"{P}-progress", "children", allow_duplicate=True),
-        Output(f"{P}-results", "children", allow_duplicate=True),
+        Output(f"{P}-result-job", "data", allow_duplicate=True),
         Output(f"{P}-run", "disabled", allow_duplicate=True),
         Output(f"{P}-cancel", "disabled", allow_duplicate=True),
         Output(f"{P}-simulate", "disabled", allow_duplicate=True),
@@ -320,12 +347,17 @@ def register_callbacks(app: dash.Dash) -> None:
     )(start)
     app.callback(
         Output(f"{P}-progress", "children"), Output(f"{P}-message", "children"),
-        Output(f"{P}-results", "children"), Output(f"{P}-poll", "disabled"),
-        Output(f"{P}-run", "disabled"), Output(f"{P}-cancel", "disabled"),
-        Output(f"{P}-simulate", "disabled"),
+        Output(f"{P}-poll", "disabled"), Output(f"{P}-run", "disabled"),
+        Output(f"{P}-cancel", "disabled"), Output(f"{P}-result-job", "data"),
         Input(f"{P}-poll", "n_intervals"), State("app-store", "data"),
+        State(f"{P}-result-job", "data"),
         prevent_initial_call="initial_duplicate",
     )(poll)
+    app.callback(
+        Output(f"{P}-results", "children"), Output(f"{P}-simulate", "disabled"),
+        Input(f"{P}-result-job", "data"),
+        prevent_initial_call=True,
+    )(show_result)
     app.callback(
         Output(f"{P}-message", "children", allow_duplicate=True),
         Input(f"{P}-cancel", "n_clicks"), State("app-store", "data"),

@@ -7,8 +7,11 @@ scenario it came from (two recorded runs with the same seed, paired on the Compa
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import os
+import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -223,20 +226,57 @@ def optimise_design(ws: Workspace, key: str, settings: OptimiseSettings, *,
         out["message"] = "Cancelled: the design was not saved."
         return _clean(out)
     step(2, "writing the design scenario")
-    target = _write_design_file(ws, sc, res, design_name, write_design)
+    fingerprint = design_fingerprint(sc, settings, out)
+    # the same design again (a second click, a re-run with the same options) reuses its file
+    # rather than writing baseline-design-2, -3, ... that all say the same thing
+    target = None if not _blank(name) else _saved_design(ws, key, fingerprint)
+    reused = target is not None
+    if target is None:
+        target = _write_design_file(ws, sc, res, design_name, write_design, fingerprint)
     out["design_key"] = scenario_key(SAVED, target)
     out["design_file"] = display_path(ws, target)
     gap = f", gap {o.gap:.2%}" if math.isfinite(o.gap) else ""
+    saved = (f"The same design is saved already as {out['design_file']}" if reused
+             else f"Saved as {out['design_file']}")
     out["message"] = (f"Design found ({o.status}{gap}): annual cost {res.objective:,.0f} USD "
-                      f"in the model. Saved as {out['design_file']} (extends "
-                      f"{display_path(ws, path)}).")
+                      f"in the model. {saved} (extends {display_path(ws, path)}).")
     step(3, "done")
     return _clean(out)
 
 
-def _write_design_file(ws: Workspace, sc: Scenario, res, name: str, write_design) -> Path:
+#: first line of a design file written by the dashboard: identifies the design it holds
+FINGERPRINT_PREFIX = "# dashboard design fingerprint: "
+
+
+def design_fingerprint(sc: Scenario, settings: OptimiseSettings,
+                       summary: Mapping[str, Any]) -> str:
+    """A hash of what makes a design: the scenario as resolved, the options and the decisions
+    (sites, flows and costs as in ``summary``). Equal fingerprints mean equal design files."""
+    what = {"scenario": sc.resolved, "settings": settings.describe(),
+            "tables": {k: summary.get(k) for k in ("sites", "flows", "costs")}}
+    text = json.dumps(what, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def _saved_design(ws: Workspace, key: str, fingerprint: str) -> Path | None:
+    """The saved ``STEM-design-N.yaml`` holding the design of ``fingerprint``, if any."""
+    stem = Path(str(key)).stem[: MAX_NAME_LENGTH - 12]
+    for path in sorted(ws.saved_dir.glob(f"{stem}-design-*.yaml")):
+        try:
+            with path.open(encoding="utf-8") as fh:
+                first = fh.readline().strip()
+        except (OSError, UnicodeDecodeError):
+            continue
+        if first == (FINGERPRINT_PREFIX + fingerprint).strip() and _under(path, ws.saved_dir):
+            return path
+    return None
+
+
+def _write_design_file(ws: Workspace, sc: Scenario, res, name: str, write_design,
+                       fingerprint: str | None = None) -> Path:
     """``write_design`` into the saved-scenarios folder, never over an existing file; the file
-    is checked by the scenario loader and removed again when invalid."""
+    is checked by the scenario loader and removed again when invalid. ``fingerprint`` goes on
+    its first line (:func:`design_fingerprint`)."""
     saved = ws.saved_dir
     saved.mkdir(parents=True, exist_ok=True)
     target = saved / f"{name}.yaml"
@@ -248,6 +288,11 @@ def _write_design_file(ws: Workspace, sc: Scenario, res, name: str, write_design
     except SupplytwinError as exc:
         raise UserError(f"The design cannot be written as a scenario: {_shown(exc, 300)}") \
             from None
+    if fingerprint:
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+        tmp.write_text(FINGERPRINT_PREFIX + fingerprint + "\n"
+                       + path.read_text(encoding="utf-8"), encoding="utf-8")
+        tmp.replace(path)  # atomic: a reader sees the file with or without the line, whole
     problems = supplytwin.check_scenario(path)
     if problems:
         path.unlink(missing_ok=True)

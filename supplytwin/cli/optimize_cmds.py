@@ -115,15 +115,31 @@ def _unmet_table(res) -> Table | None:
 def _ranking_table(df) -> Table:
     t = Table(title="designs judged by simulation (common random numbers, 95 % CI)")
     for c in ("sim rank", "design", "model rank", "model cost", "simulated cost",
-              "95 % CI ±", "fill rate", "vs optimum", "open candidates"):
-        t.add_column(c, justify="left" if c in ("design", "open candidates") else "right")
+              "95 % CI ±", "fill rate", "vs optimum", "units rerouted/yr"):
+        t.add_column(c, justify="left" if c == "design" else "right")
     for r in df.itertuples(index=False):
         diff = "–" if r.model_rank == 1 else (
             f"{r.diff_vs_optimum_usd:+,.0f}{' *' if r.diff_significant else ''}")
         t.add_row(str(r.sim_rank), r.design, str(r.model_rank), _usd(r.model_cost_usd),
                   _usd(r.sim_cost_usd), _usd((r.sim_cost_ci_high - r.sim_cost_ci_low) / 2),
-                  f"{r.fill_rate:.2%}", diff, r.open_candidates or "(none)")
+                  f"{r.fill_rate:.2%}", diff,
+                  "–" if r.model_rank == 1 else f"{r.units_rerouted_per_year:,.0f}")
     return t
+
+
+def _flow_changes(df) -> list[str]:
+    """One line per alternative: the sites that carry goods in it and not in the optimum (+) or
+    the other way round (-), the lanes used or dropped, and the units per year rerouted."""
+    lines = []
+    for r in df.sort_values("model_rank").itertuples(index=False):
+        if r.model_rank == 1:
+            continue
+        sites = [f"+{s}" for s in str(r.sites_added or "").split(";") if s and s != "nan"]
+        sites += [f"-{s}" for s in str(r.sites_dropped or "").split(";") if s and s != "nan"]
+        lines.append(f"{r.design} vs the optimum: sites {' '.join(sites) or '(the same)'}; "
+                     f"lanes +{r.lanes_added} -{r.lanes_dropped}; "
+                     f"{r.units_rerouted_per_year:,.0f} units/yr rerouted")
+    return lines
 
 
 def _write_tables(folder: Path, res) -> None:
@@ -152,7 +168,8 @@ def optimize(
     out: Annotated[Path | None, typer.Option(
         help="Write results (tables, summary, design scenario) into this folder.")] = None,
     evaluate: Annotated[int, typer.Option(
-        "--evaluate", min=0, help="Also find the N-1 next-best designs and simulate all N.")] = 0,
+        "--evaluate", min=0, help="Also find the N-1 next-best designs (each moving goods "
+        "through a different set of sites) and simulate all N.")] = 0,
     reps: Annotated[int | None, typer.Option(
         "--reps", min=2, help="Replications per design for --evaluate (default: the "
         "scenario's simulation.replications).")] = None,
@@ -242,6 +259,8 @@ def optimize(
                                     Path(tmpd), Path(tmpd), err, sets or ())
         if ranking is not None and not as_json:
             con.print(_ranking_table(ranking))
+            for line in _flow_changes(ranking):
+                con.print(line, markup=False)
             if len(ranking) and int(ranking.iloc[0]["model_rank"]) != 1:
                 con.print(f"[bold]The model's optimum is not the best design under "
                           f"uncertainty:[/] {ranking.iloc[0]['design']} has the lowest "

@@ -13,8 +13,10 @@ The design scenario ``extends:`` the scenario it was optimised from and changes 
   Reorder points, order-up-to levels and order quantities are scaled by the ratio of the
   design's flow through the stock point to its flow in the scenario as loaded
   (``rescale_policies``), so a site taking over another site's customers holds stock in
-  proportion. A stock point the design sends nothing to is set to order nothing
-  (``s_S`` with both levels 0): its initial stock stays where it is;
+  proportion, but never more than the storage capacity of the product's temperature class at
+  the site (levels of the products sharing a class are scaled down together). A stock point
+  the design sends nothing to is set to order nothing (``s_S`` with both levels 0): its
+  initial stock stays where it is;
 * ``demand``: the ``sources`` of every customer x product: the lanes that serve it, largest
   flow first, then the other usable lanes from open sites, cheapest first (fail-over). The
   simulator serves a demand stream from its first available source, so a stream the
@@ -117,6 +119,9 @@ def design_document(scenario: Scenario, result: DesignResult, *, name: str | Non
             edits["policies"][f"{s}/{p}"] = change
         else:
             new_rows.append(_new_policy(data, scenario, s, p, lanes, flows))
+
+    if rescale_policies:
+        _fit_storage(net, edits["policies"])
 
     # ---- stock points the design leaves without inflow order nothing (their stock stays)
     for (s, p), pol in net.policies.items():
@@ -286,6 +291,41 @@ def _rescaled(pol: PolicyRow, net, new_units_per_year: float) -> dict[str, Any]:
         if v is not None:
             out[col] = max(float(round(v * f)), 1.0 if col == "order_quantity_units" else 0.0)
     return out
+
+
+def _fit_storage(net, changes: dict[str, dict[str, Any]]) -> None:
+    """Scale down rescaled stock levels whose sum over a site's products of one temperature
+    class exceeds the class's storage capacity: a base-stock level above the room there is
+    could never be put away (replenishments would wait at the dock for ever)."""
+    groups: dict[tuple[str, TemperatureClass], list[tuple[str, PolicyRow]]] = {}
+    for key, change in changes.items():
+        s, p = key.split("/", 1)
+        pol = net.policies.get((s, p))
+        if pol is None or "order_up_to_units" not in change and "reorder_point_units" not in change:
+            continue
+        groups.setdefault((s, net.products[p].temperature_class), []).append((key, pol))
+    for (s, tclass), members in groups.items():
+        cap = net.sites[s].storage_capacity_units(tclass)
+        if cap is None:
+            continue
+
+        def top(key: str, pol: PolicyRow) -> float:
+            c = changes[key]
+            up = c.get("order_up_to_units", pol.order_up_to_units)
+            if up is not None:
+                return float(up)
+            q = c.get("order_quantity_units", pol.order_quantity_units) or 0.0
+            return float(c.get("reorder_point_units", pol.reorder_point_units) or 0.0) + q
+
+        total = sum(top(k, pol) for k, pol in members)
+        if total <= cap:
+            continue
+        f = cap / total
+        for key, _pol in members:
+            for col in ("reorder_point_units", "order_up_to_units", "order_quantity_units"):
+                if col in changes[key]:
+                    floor = 1.0 if col == "order_quantity_units" else 0.0
+                    changes[key][col] = max(float(math.floor(changes[key][col] * f)), floor)
 
 
 def _write_csv(path: Path, rows: list[dict[str, Any]], columns: list[str]) -> None:

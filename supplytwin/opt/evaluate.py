@@ -1,9 +1,23 @@
-"""Judge the best designs by simulation: the optimum and the next-best distinct designs.
+"""Judge the best designs by simulation: the optimum and the next-best designs that move goods
+differently.
 
-:func:`next_best_designs` solves the design model, then adds a no-good cut on the open/close
-binaries of the candidate sites (``sum_{s open} (1 - y_s) + sum_{s closed} y_s >= 1``) and
-solves again, N times: the optimum and the N-1 next-best *distinct* site configurations (each
-with its own best flows).
+Alternatives must differ in how goods flow, not only in which sites are paid for: a no-good
+cut on the open/closed vector alone returns "the optimum plus an idle open site". So
+:func:`next_best_designs` solves the design model for the optimum, then adds to the model, for
+every site ``s`` (candidate or fixed open), a binary ``carry[s]``, "the site carries flow",
+linked to the site's normalised throughput ``T_s = sum over its stock nodes of inflow /
+product_bound`` (the share of each product's network flow that passes through it):
+
+* ``T_s >= MIN_CARRY_SHARE x carry[s]`` (a carrying site moves at least that share) and
+  ``T_s <= nodes(s) x carry[s]`` (a site that carries nothing has no inflow);
+* for a candidate site ``y[s] <= carry[s]``: an open candidate carries flow (no idle sites);
+
+and a no-good cut on the carrying vector of each design found so far (the optimum's is read
+from its flows): ``sum_{s carried} (1 - carry[s]) + sum_{s not carried} carry[s] >= 1``. Each
+alternative is the cheapest design whose set of flow-carrying sites differs from all before.
+:func:`flow_difference` says how a design differs from the optimum: the sites that carry flow
+in one and not the other, the lanes used in one and not the other, and the units per year
+that move differently (half the sum of absolute arc-flow changes).
 
 :func:`evaluate_designs` writes each design as a scenario, simulates it with common random
 numbers (replication *i* of every design is ``supplytwin.simulate(scenario, seed=seed,
@@ -34,18 +48,94 @@ from supplytwin.opt.options import DesignOptions
 from supplytwin.opt.results import DesignResult, design_result
 from supplytwin.opt.solver import SolverSettings, solve
 
+#: least share of a product's network flow that a site must pass to count as carrying flow in
+#: an alternative design (so an alternative cannot differ by a trickle through an idle site)
+MIN_CARRY_SHARE = 0.01
+#: normalised throughput above which a site of the optimum counts as carrying flow
+CARRY_TOL = 1e-9
+
+
+def site_throughput_shares(data: DesignData, x: np.ndarray, q: np.ndarray | None = None
+                           ) -> np.ndarray:
+    """Per site: the sum over its stock nodes of inflow (receipts + production) / the product's
+    network flow bound, from arc flows ``x`` (and production ``q``)."""
+    out = np.zeros(len(data.sites))
+    bound = np.array([max(data.product_bound[p], 1e-12) for p in data.node_product])
+    inflow = np.zeros(len(data.node_site))
+    to = data.arc_to_node
+    np.add.at(inflow, to[to >= 0], x[to >= 0])
+    if q is not None and len(q):
+        np.add.at(inflow, data.prod_node, q)
+    np.add.at(out, data.node_site, inflow / bound)
+    return out
+
+
+def carrying_sites(result: DesignResult, tol: float = CARRY_TOL) -> frozenset[str]:
+    """Sites through which the design moves goods (receipts or production)."""
+    d = result.data
+    prod = result.tables.get("production")
+    q = prod["units_per_year"].to_numpy() if prod is not None else None
+    t = site_throughput_shares(d, result.arc_flow, q)
+    return frozenset(s for i, s in enumerate(d.sites) if t[i] > tol)
+
+
+def flow_difference(result: DesignResult, base: DesignResult) -> dict[str, object]:
+    """How ``result`` moves goods differently from ``base``: sites and lanes that carry flow in
+    one and not the other, and the units per year routed differently."""
+    d = result.data
+    here, there = carrying_sites(result), carrying_sites(base)
+    x, x0 = result.arc_flow, base.arc_flow
+    lanes_here = {d.lanes[d.arc_lane[a]] for a in np.flatnonzero(x > 0)}
+    lanes_base = {d.lanes[d.arc_lane[a]] for a in np.flatnonzero(x0 > 0)}
+    return {
+        "sites_added": sorted(here - there), "sites_dropped": sorted(there - here),
+        "lanes_added": sorted(lanes_here - lanes_base),
+        "lanes_dropped": sorted(lanes_base - lanes_here),
+        "units_rerouted_per_year": float(0.5 * np.abs(x - x0).sum()),
+    }
+
+
+def _add_carry_rows(m: pe.ConcreteModel, data: DesignData) -> list[str]:
+    """The ``carry`` binaries and their links (see the module docstring); returns the sites."""
+    from supplytwin.opt.model import row
+
+    nodes_of: dict[int, list[int]] = {}
+    for n, s in enumerate(data.node_site.tolist()):
+        nodes_of.setdefault(s, []).append(n)
+    prod_at = {int(n): j for j, n in enumerate(data.prod_node.tolist())}
+    q_vars = list(m.q.values())
+    sites = [data.sites[s] for s in sorted(nodes_of)]
+    m.carry = pe.Var(sites, within=pe.Binary)
+
+    def throughput(s: int) -> list[tuple[float, object]]:
+        t = []
+        for n in nodes_of[s]:
+            w = 1.0 / max(data.product_bound[data.node_product[n]], 1e-12)
+            t += [(w, m.x[a]) for a in data.node_in[n]]
+            if n in prod_at:
+                t.append((w, q_vars[prod_at[n]]))
+        return t
+
+    idx = {s: data.site_index[s] for s in sites}
+    m.carry_least = pe.Constraint(sites, rule=lambda m, s: row(
+        throughput(idx[s]) + [(-MIN_CARRY_SHARE, m.carry[s])], 0.0, None))
+    m.carry_most = pe.Constraint(sites, rule=lambda m, s: row(
+        throughput(idx[s]) + [(-float(len(nodes_of[idx[s]])), m.carry[s])], None, 0.0))
+    m.carry_open = pe.Constraint([s for s in sites if s in m.y], rule=lambda m, s: row(
+        [(1.0, m.y[s]), (-1.0, m.carry[s])], None, 0.0))
+    return sites
+
 
 def next_best_designs(data: DesignData, n: int, options: DesignOptions | None = None,
                       settings: SolverSettings | None = None,
                       on_design: Callable[[int, DesignResult], None] | None = None
                       ) -> list[DesignResult]:
-    """The optimum and up to ``n - 1`` next-best distinct designs (fewer if the candidate
-    sites admit fewer feasible configurations)."""
+    """The optimum and up to ``n - 1`` next-best designs, each with its own set of sites that
+    carry flow (fewer if the network admits fewer)."""
     opts = options or data.options
     m = build_network_design_model(data, opts)
-    m.no_good = pe.ConstraintList()
-    cand = list(m.y)
     out: list[DesignResult] = []
+    sites: list[str] = []
     for i in range(n):
         outcome = solve(m, settings)
         if not outcome.has_solution:
@@ -54,11 +144,17 @@ def next_best_designs(data: DesignData, n: int, options: DesignOptions | None = 
         out.append(res)
         if on_design is not None:
             on_design(i, res)
-        if not cand:
+        if i == n - 1:
             break
-        on = [s for s in cand if (m.y[s].value or 0.0) > 0.5]
-        off = [s for s in cand if s not in on]
-        terms = [(-1.0, m.y[s]) for s in on] + [(1.0, m.y[s]) for s in off]
+        if i == 0:
+            sites = _add_carry_rows(m, data)
+            m.no_good = pe.ConstraintList()
+            if not sites:
+                break
+        carried = carrying_sites(res)
+        on = [s for s in sites if s in carried]
+        off = [s for s in sites if s not in carried]
+        terms = [(-1.0, m.carry[s]) for s in on] + [(1.0, m.carry[s]) for s in off]
         m.no_good.add((1.0 - len(on), lin(terms), None))
     return out
 
@@ -147,6 +243,7 @@ def ranking(evaluated: list[EvaluatedDesign]) -> pd.DataFrame:
             else (0.0, 0.0, 0.0)
         d = ev.result.data
         cand = [s for i, s in enumerate(d.sites) if d.site_candidate[i]]
+        diff = flow_difference(ev.result, evaluated[0].result)
         rows.append({
             "design": ev.label,
             "model_rank": ev.model_rank,
@@ -158,6 +255,10 @@ def ranking(evaluated: list[EvaluatedDesign]) -> pd.DataFrame:
                                      and (d_lo > 0 or d_hi < 0)),
             "open_candidates": ";".join(s for s in cand if s in ev.result.design.open_sites),
             "closed_candidates": ";".join(s for s in cand if s not in ev.result.design.open_sites),
+            "sites_added": ";".join(diff["sites_added"]),
+            "sites_dropped": ";".join(diff["sites_dropped"]),
+            "lanes_added": len(diff["lanes_added"]), "lanes_dropped": len(diff["lanes_dropped"]),
+            "units_rerouted_per_year": diff["units_rerouted_per_year"],
             "replications": len(ev.kpis),
             "scenario": ev.scenario_path.name,
         })

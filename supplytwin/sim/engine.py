@@ -27,6 +27,7 @@ from supplytwin.sim.inventory import Order, Request, Stockpoint
 from supplytwin.sim.lots import Lot, Parcel
 from supplytwin.sim.production import Plant
 from supplytwin.sim.recorder import Recorder
+from supplytwin.sim.service import tally_order
 from supplytwin.sim.transport import Lane, Shipment
 from supplytwin.stochastic import RandomStreams
 
@@ -46,7 +47,7 @@ class Model:
     """One replication's dynamic state. Built fresh for every run; never shared."""
 
     def __init__(self, scenario: Scenario, seed: int, replication: int = 0,
-                 log_events: bool = False):
+                 log_events: bool = False, keep_orders: bool = False):
         self.scenario = scenario
         self.net = scenario.network
         sim = scenario.simulation
@@ -61,7 +62,13 @@ class Model:
             gate.on_open.append(self._site_reopened(site_id))
         self.max_surge = self._max_surge()
         self._order_ids = itertools.count(1)
+        self._horizon_days = sim.horizon_days
+        #: every customer order of the run, kept only on request (``keep_orders``): service is
+        #: tallied per customer as orders close, so memory does not grow with the horizon
+        self.keep_orders = keep_orders
         self.orders: list[Order] = []
+        #: orders not yet closed (units still to deliver), by order id
+        self.open_orders: dict[int, Order] = {}
         #: shipments held by QA after an excursion, by quarantine id
         self.quarantine: dict[int, Shipment] = {}
         self._quarantine_ids = itertools.count(1)
@@ -74,6 +81,9 @@ class Model:
             if (cap := row.storage_capacity_units(tc)) is not None
         }
 
+        #: each lane's mode as the plain string the tallies are keyed by (read per departure;
+        #: an enum's .value is a descriptor call)
+        self._mode_value = {lid: row.mode.value for lid, row in self.net.lanes.items()}
         open_sites = {s for s, row in self.net.sites.items() if row.is_open}
         self.lanes: dict[str, Lane] = {
             lid: Lane(self, row) for lid, row in self.net.lanes.items()
@@ -209,7 +219,9 @@ class Model:
         now = self.env.now
         order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
                       now + stream.due_days, self.recorder.counts(now))
-        self.orders.append(order)
+        if self.keep_orders:
+            self.orders.append(order)
+        self.open_orders[order.order_id] = order
         lane = self.pick_lane(stream.lanes)
         sp, lane_model = stream.served_by[lane.lane_id]
         backorder = stream.backorder
@@ -229,6 +241,18 @@ class Model:
         if order.counts:
             self.recorder.tally[order.product_id].lost_units += quantity
             self.recorder.costs.penalty += quantity * self.scenario.costs.lost_sale_penalty_usd_per_unit
+        self._close_if_done(order)
+
+    def _close_if_done(self, order: Order) -> None:
+        if order.delivered_units + order.lost_units >= order.quantity_units - 1e-9:
+            self.close_order(order)
+
+    def close_order(self, order: Order) -> None:
+        """Every unit of ``order`` is delivered or lost: tally its service and forget it."""
+        if self.open_orders.pop(order.order_id, None) is None or not order.counts:
+            return
+        tally_order(self.recorder.service[(order.customer_id, order.product_id)], order,
+                    self._horizon_days)
 
     def consume(self, parcels: list[Parcel], site_id: str) -> None:
         led = self.recorder.ledger
@@ -293,9 +317,10 @@ class Model:
         rec = self.recorder
         now = self.env.now
         if rec.counts(now):
+            mode = self._mode_value[lane.lane_id]
             rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
-            rec.co2_kg_by_mode[lane.mode.value] += lane.co2_kg_per_unit * units
-            rec.shipments_by_mode[lane.mode.value] += 1
+            rec.co2_kg_by_mode[mode] += lane.co2_kg_per_unit * units
+            rec.shipments_by_mode[mode] += 1
             rec.units_by_lane[lane.lane_id] += units
             if excursion:
                 rec.excursions_by_lane[lane.lane_id] += 1
@@ -359,6 +384,7 @@ class Model:
         sp = self.stockpoints.get((lane.origin_id, order.product_id))
         if sp is None:
             order.lost_units += quantity
+            self._close_if_done(order)
             return
         frac = self._demand_streams[(order.customer_id, order.product_id)].min_shelf_life_frac
         sp.request(Request(quantity, self.lanes[lane.lane_id].shipper(None, order), frac, order),
@@ -395,6 +421,8 @@ class Model:
         q = sh.units
         self.recorder.ledger.delivered[order.product_id] += q
         order.deliver(q, self.env.now)
+        if order.completed_day is not None:
+            self.close_order(order)
         if order.counts:
             self.recorder.tally[order.product_id].delivered_units += q
         if self.recorder.log_events:
@@ -433,8 +461,12 @@ class Model:
 
 def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 0,
              horizon_days: float | None = None, log_events: bool = False,
-             progress: Callable[[float], None] | None = None):
-    """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`."""
+             progress: Callable[[float], None] | None = None, keep_orders: bool = False):
+    """Run one replication and return its :class:`~supplytwin.sim.result.RunResult`.
+
+    ``keep_orders`` keeps every customer order in ``Model.orders`` (for tests that look at
+    orders one by one); runs do not need them, and without them memory stays flat however long
+    the horizon."""
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
@@ -444,7 +476,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
             update={"horizon_days": float(horizon_days)}))
     seed = scenario.simulation.seed if seed is None else int(seed)
     started = time.time()
-    model = Model(scenario, seed, replication, log_events)
+    model = Model(scenario, seed, replication, log_events, keep_orders)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
     if progress is None:

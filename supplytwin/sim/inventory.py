@@ -100,6 +100,10 @@ class Stockpoint:
         #: (s,S), (r,Q), base stock review on every change; (R,S), days of supply every R days
         self.continuous_review = self.policy.policy not in (PolicyKind.PERIODIC_R_S,
                                                             PolicyKind.DAYS_OF_SUPPLY)
+        #: storage of this class at this site is limited: only then is its use tracked (the
+        #: books of unlimited storage would be written on every stock change, never read)
+        self._storage_limited = self.storage_key in m.storage_capacity
+        self._env = m.env
 
     # ---- position ---------------------------------------------------------------------------
     @property
@@ -107,7 +111,7 @@ class Stockpoint:
         return self.stock.units + self.on_order_units - self.backlog_units
 
     def _min_expiry(self, req: Request) -> float:
-        now = self.model.env.now
+        now = self._env.now
         if req.min_shelf_life_frac is None:
             return now
         return now + req.min_shelf_life_frac * self.shelf_life_days
@@ -120,9 +124,9 @@ class Stockpoint:
         return parcels, taken
 
     def _stock_changed(self, delta: float) -> None:
-        m = self.model
-        self.on_hand.set(m.env.now, self.stock.units)
-        m.storage_change(self.storage_key, delta)
+        self.on_hand.set(self._env.now, self.stock.units)
+        if self._storage_limited:
+            self.model.storage_change(self.storage_key, delta)
 
     def add_parcels(self, parcels: list[Parcel]) -> None:
         """Put released parcels on hand (no backlog service or review)."""
@@ -198,7 +202,7 @@ class Stockpoint:
             return
         pol = self.policy
         kind = pol.policy
-        ip = self.position
+        ip = self.stock.units + self.on_order_units - self.backlog_units  # the position
         qty = 0.0
         if kind == PolicyKind.BASE_STOCK:
             if ip < pol.order_up_to_units - 1e-9:

@@ -15,6 +15,8 @@ import pandas as pd
 
 from supplytwin.model import Mode, TemperatureClass
 
+from supplytwin.sim.service import service_tallies
+
 if TYPE_CHECKING:
     from supplytwin.sim.engine import Model
 
@@ -82,10 +84,10 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
     k["fill_rate"] = filled / demand if demand else float("nan")
     k["order_fill_rate"] = (sum(t.orders_filled_immediately for t in tallies.values()) / orders
                             if orders else float("nan"))
-    due = [o for o in model.orders if o.counts and o.due_day <= horizon]
-    on_time = sum(1 for o in due if o.lost_units == 0 and o.completed_day is not None
-                  and o.completed_day <= o.due_day + 1e-9)
-    k["otif"] = on_time / len(due) if due else float("nan")
+    service = service_tallies(model)
+    due = sum(t.due for t in service.values())
+    on_time = sum(t.on_time for t in service.values())
+    k["otif"] = on_time / due if due else float("nan")
     facing = [sp for sp in model.stockpoints.values() if sp.serves_customers]
     cycles = sum(sp.cycles for sp in facing)
     k["cycle_service_level"] = (1 - sum(sp.cycles_with_stockout for sp in facing) / cycles
@@ -162,21 +164,15 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
 
 def service_by_customer(model: Model) -> pd.DataFrame:
     """Fill rate and OTIF per customer and product, from the orders placed after the warm-up."""
-    horizon = model.scenario.simulation.horizon_days
-    rows = [(o.customer_id, o.product_id, o.quantity_units, o.filled_immediately_units,
-             o.lost_units, o.due_day <= horizon,
-             o.due_day <= horizon and o.lost_units == 0 and o.completed_day is not None
-             and o.completed_day <= o.due_day + 1e-9)
-            for o in model.orders if o.counts]
-    df = pd.DataFrame(rows, columns=["customer_id", "product_id", "demand_units",
-                                     "filled_immediately_units", "lost_units", "due", "otif"])
-    if df.empty:
+    service = service_tallies(model)
+    if not any(t.orders for t in service.values()):
         return pd.DataFrame(columns=["customer_id", "product_id", "orders", "demand_units",
                                      "filled_immediately_units", "lost_units", "fill_rate", "otif"])
-    g = df.groupby(["customer_id", "product_id"], as_index=False).agg(
-        orders=("demand_units", "size"), demand_units=("demand_units", "sum"),
-        filled_immediately_units=("filled_immediately_units", "sum"),
-        lost_units=("lost_units", "sum"), due=("due", "sum"), on_time=("otif", "sum"))
+    g = pd.DataFrame(
+        [(c, p, t.orders, t.demand_units, t.filled_immediately_units, t.lost_units, t.due,
+          t.on_time) for (c, p), t in sorted(service.items()) if t.orders],
+        columns=["customer_id", "product_id", "orders", "demand_units",
+                 "filled_immediately_units", "lost_units", "due", "on_time"])
     g["fill_rate"] = g["filled_immediately_units"] / g["demand_units"]
     g["otif"] = g["on_time"] / g["due"].where(g["due"] > 0)
     return g.drop(columns=["due", "on_time"])

@@ -83,6 +83,27 @@ class Tally:
     produced_units: float = 0.0
 
 
+@dataclass(slots=True)
+class ServiceTally:
+    """Service of one customer x product stream, tallied order by order as orders close (every
+    unit delivered or lost), so that a run need not keep its orders to report service."""
+
+    orders: int = 0
+    demand_units: float = 0.0
+    filled_immediately_units: float = 0.0
+    lost_units: float = 0.0
+    due: int = 0  # orders due by the end of the horizon
+    on_time: int = 0  # of those, delivered in full by their due day
+
+    def add(self, other: ServiceTally) -> None:
+        self.orders += other.orders
+        self.demand_units += other.demand_units
+        self.filled_immediately_units += other.filled_immediately_units
+        self.lost_units += other.lost_units
+        self.due += other.due
+        self.on_time += other.on_time
+
+
 @dataclass
 class Costs:
     production: float = 0.0
@@ -97,6 +118,8 @@ class Recorder:
         self.warmup = warmup_days
         self.ledger = Ledger()
         self.tally: dict[str, Tally] = defaultdict(Tally)
+        #: service of closed orders placed after the warm-up, by (customer, product)
+        self.service: dict[tuple[str, str], ServiceTally] = defaultdict(ServiceTally)
         self.costs = Costs()
         self.co2_kg_by_mode: dict[str, float] = defaultdict(float)
         self.shipments_by_mode: dict[str, int] = defaultdict(int)

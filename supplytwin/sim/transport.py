@@ -80,6 +80,13 @@ class Lane:
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
         self.queued_units = 0.0
+        # row fields read on every departure, looked up once
+        self._lane_id = self.row.lane_id
+        self._transit = self.row.transit_time_days
+        self._hazard_per_day = self.row.excursion_hazard_per_day
+        # gates looked up once: every shipment on an on-demand lane asks them
+        self._lane_gate = self.model.dis.lane_gate[self.row.lane_id]
+        self._origin_gate = self.model.dis.site_gate[self.row.origin_id]
         #: whether a departure can be backed up at all (only capacity-limited scheduled lanes)
         self._can_back_up = (self.row.capacity_units_per_departure is not None
                              and not self.on_demand)
@@ -108,11 +115,19 @@ class Lane:
         return ship
 
     def enqueue(self, shipment: Shipment) -> None:
+        if self.on_demand:
+            if not self.queue and self._lane_gate.is_open and self._origin_gate.is_open:
+                # the common case: nothing waits ahead of it and the lane is open, so it leaves
+                # now, without a departure process (two SimPy events fewer per shipment)
+                self._dispatch([shipment], shipment.units)
+                return
+            self.queue.append(shipment)
+            self.queued_units += shipment.units
+            self.model.env.process(self._depart_now(shipment))
+            return
         self.queue.append(shipment)
         self.queued_units += shipment.units
-        if self.on_demand:
-            self.model.env.process(self._depart_now(shipment))
-        elif not self._wake.triggered:
+        if not self._wake.triggered:
             self._wake.succeed()
 
     def _can_depart(self) -> bool:
@@ -174,14 +189,14 @@ class Lane:
         """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
         now = m.env.now
-        transit = self.row.transit_time_days.sample(self._rng_transit) * m.dis.lane_delay_factor(
-            self.row.lane_id
-        )
-        hours = self._excursion(now, transit)
+        transit = self._transit.sample(self._rng_transit) * m.dis.lane_delay_factor(self._lane_id)
+        hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)
         m.record_departure(self.row, load, units, hours > 0)
-        m.env.process(self._travel(dep))
+        # the trip is one timeout whose callback unloads it, not a process: a process would
+        # cost two more SimPy events (its start and its end) for every departure
+        m.env.timeout(transit).callbacks.append(lambda _event: self._arrived(dep))
 
     def _excursion(self, now: float, transit_days: float) -> float:
         cc = self.model.scenario.cold_chain
@@ -199,9 +214,8 @@ class Lane:
             return max(hours, 1e-6)
         return 0.0
 
-    def _travel(self, dep: Departure):
+    def _arrived(self, dep: Departure) -> None:
         m = self.model
-        yield m.env.timeout(dep.transit_days)
         self.in_flight.discard(dep)
         for sh in dep.shipments:
             m.arrive(self.row, sh, dep.excursion_hours)

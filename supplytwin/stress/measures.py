@@ -80,7 +80,7 @@ def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutpu
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries
     from supplytwin.sim.mass_balance import check_mass_balance
 
-    model = Model(scenario, seed, replication, False)
+    model = Model(scenario, seed, replication, False, keep_orders=True)  # reads every order
     horizon = scenario.simulation.horizon_days
     model.env.run(until=horizon)
     check_mass_balance(model)  # raises MassBalanceError: a bug, never a warning

@@ -72,7 +72,7 @@ def test_every_run_keeps_its_invariants(net):
         assert (ts["in_transit_units"] <= ts["on_order_units"] + EPS).all()
 
         # order by order, from the model itself
-        m = Model(sc, 11)
+        m = Model(sc, 11, keep_orders=True)
         m.env.run(until=horizon)
         check_mass_balance(m)
         for o in m.orders:

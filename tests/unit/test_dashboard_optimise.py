@@ -4,10 +4,12 @@ simulation of a design against its baseline, and the page callbacks called direc
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
 import pandas as pd
+import plotly
 import plotly.graph_objects as go
 import pytest
 import yaml
@@ -36,6 +38,11 @@ def _text(component) -> str:
             walk(c.children)
     walk(component)
     return " ".join(parts)
+
+
+def _json_size(value) -> int:
+    """Bytes of a callback answer as Dash sends it to the browser."""
+    return len(json.dumps(value, cls=plotly.utils.PlotlyJSONEncoder))
 
 
 def _find_ids(component) -> set[str]:
@@ -188,6 +195,15 @@ def test_optimise_tiny_writes_a_design_scenario_like_a_saved_one(ws):
     # without a name: the first free SCENARIO-design-N
     again = services.optimise_design(ws, TINY, services.OptimiseSettings())
     assert again["design_key"] == "saved/tiny-design-1.yaml"
+    # the same design once more (a second click) reuses that file instead of writing another
+    before = sorted(p.name for p in ws.saved_dir.glob("tiny-design-*"))
+    third = services.optimise_design(ws, TINY, services.OptimiseSettings())
+    assert third["design_key"] == "saved/tiny-design-1.yaml"
+    assert "saved already" in third["message"]
+    assert sorted(p.name for p in ws.saved_dir.glob("tiny-design-*")) == before
+    # other options make another design, in a new file
+    other = services.optimise_design(ws, TINY, services.OptimiseSettings(objective="cost+co2"))
+    assert other["design_key"] == "saved/tiny-design-2.yaml"
 
 
 def test_infeasible_model_is_explained_in_plain_words(ws):
@@ -280,17 +296,30 @@ def test_callbacks_optimise_poll_simulate(app):
         job = list(services.JOBS._jobs)[-1]  # the job the callback started
         services.JOBS.wait(job, 60)
         store = {"optimise_job": job}
-        _progress, msg, results, poll_off, run_off, cancel_off, sim_off = opt.poll(3, store)
-        assert poll_off and not run_off and cancel_off and not sim_off
+        answer = opt.poll(3, store, None)
+        _progress, msg, poll_off, run_off, cancel_off, result_job = answer
+        assert poll_off and not run_off and cancel_off and result_job == job
         assert "Design found" in _text(msg)
+        # the poll answers with a small status, never the result: an answer that took longer
+        # to build than the poll period was superseded by the next poll, and the design never
+        # showed on a busy machine
+        assert _json_size(answer[:5]) < 3_000
+        # the result is fetched once: a poll after it is shown does not ask for it again
+        assert opt.poll(4, store, job)[5] is no_update
+        results, sim_off = opt.show_result(job)
+        assert _json_size(results) > 10 * _json_size(answer[:5])
+        assert not sim_off  # simulate is possible as soon as the design is shown
         ids = _find_ids(results)
         assert {"optimise-map", "optimise-costs", "optimise-facts"} <= ids
+        assert opt.show_result(None) == ([], True)
         # infeasible: the explanation, no map, no simulate
         out = opt.start(1, TINY, None, *_options(k_sourcing=3))
         bad = list(services.JOBS._jobs)[-1]
         services.JOBS.wait(bad, 60)
-        _, msg, results, *_rest, sim_off = opt.poll(1, {"optimise_job": bad})
-        assert sim_off and "infeasible" in _text(msg)
+        _, msg, *_rest, result_job = opt.poll(1, {"optimise_job": bad}, job)
+        assert result_job == bad and "infeasible" in _text(msg)
+        results, sim_off = opt.show_result(bad)
+        assert sim_off
         assert "optimise-explanation" in _find_ids(results)
         assert "MAB-T is made at only 1 site" in _text(results)
         # simulate the good design: store patch, then the poll links to Compare and navigates
@@ -308,4 +337,4 @@ def test_callbacks_optimise_poll_simulate(app):
         assert opt.poll_simulation(None, {**store, "optimise_sim_job": sim}, None)[3] is no_update
         assert "Nothing to cancel" in _text(opt.cancel(1, store))
         # no job at all: polling stops quietly
-        assert opt.poll(None, {})[3] is True
+        assert opt.poll(None, {})[2] is True

@@ -30,7 +30,7 @@ LAMBDA = 2.0  # orders (= units) per day
 
 
 def run(scenario, seed=1):
-    m = Model(scenario, seed)
+    m = Model(scenario, seed, keep_orders=True)
     m.env.run(until=scenario.simulation.horizon_days)
     check_mass_balance(m)
     return m
