@@ -32,7 +32,6 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-
 #: the range of KPIs measured in a unit; every other KPI unit (units, patients, USD, days,
 #: kg CO2e, batches, shipments, site-product-days) is a count, total, cost or time-average,
 #: which cannot be negative

@@ -71,8 +71,9 @@ def test_simulated_tiny_network_intervals_cover_the_pool_mean():
     from supplytwin.scenario import load_scenario
 
     tiny = Path(__file__).resolve().parents[2] / "scenarios" / "tiny.yaml"
-    sc = load_scenario(tiny, ["disruptions=[{disruption_id: o, kind: site_outage, site_id: "
-                              "PLANT, start_day: 30, duration_days: 30}]"])
+    outage = ("disruptions=[{disruption_id: o, kind: site_outage, site_id: PLANT, "
+              "start_day: 30, duration_days: 30}]")
+    sc = load_scenario(tiny, [outage])
     pool = run_experiment(sc, 60, seed=11).kpi_table()
     rng = np.random.default_rng(3)
     for kpi in ("fill_rate", "otif", "backordered_units", "cost_total_usd"):
