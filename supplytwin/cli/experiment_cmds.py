@@ -46,6 +46,16 @@ def fmt(value: float | None, unit: str) -> str:
     return f"{value:,.3g}"
 
 
+def fmt_diff(value: float | None, unit: str, sign: bool = True) -> str:
+    """A difference: of two fractions in percentage points (pp), else as :func:`fmt`."""
+    if unit != "fraction" or value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt(value, unit)
+    v = 100 * value
+    if round(v, 2) == 0:
+        v = 0.0  # no "-0.00 pp"
+    return f"{v:+.2f} pp" if sign else f"{v:.2f} pp"
+
+
 def parse_precision(text: str | None) -> tuple[str, float] | None:
     if not text:
         return None
@@ -108,8 +118,8 @@ def difference_table(diff, whatif: str, kpis: list[str]) -> Table:
     for k in kpis:
         r, unit = d.loc[k], KPI_DOCS[k][0]
         t.add_row(k, fmt(r["base_mean"], unit), fmt(r["whatif_mean"], unit),
-                  fmt(r["difference"], unit),
-                  f"[{fmt(r['ci95_low'], unit)}, {fmt(r['ci95_high'], unit)}]",
+                  fmt_diff(r["difference"], unit),
+                  f"[{fmt_diff(r['ci95_low'], unit)}, {fmt_diff(r['ci95_high'], unit)}]",
                   "*" if r["significant"] else "")
     return t
 
@@ -119,6 +129,18 @@ def _kpis(selected: list[str] | None) -> list[str]:
         if k not in KPI_DOCS:
             raise SupplytwinError(f"unknown KPI {k!r}; KPIs: {', '.join(KPI_DOCS)}")
     return selected or HEADLINE
+
+
+def _difference_json(r) -> dict:
+    """One KPI's difference; for a rate the difference and its CI are in percentage points and
+    their keys say so (``difference_pp``, ``ci95_pp``), base and what-if stay fractions."""
+    out = {"base": r.base_mean, "whatif": r.whatif_mean}
+    if r.unit == "fraction":
+        out |= {"difference_pp": 100 * r.difference,
+                "ci95_pp": [100 * r.ci95_low, 100 * r.ci95_high]}
+    else:
+        out |= {"difference": r.difference, "ci95": [r.ci95_low, r.ci95_high]}
+    return out | {"significant": bool(r.significant), "n": int(r.n)}
 
 
 @app.command()
@@ -150,10 +172,7 @@ def compare(
         if as_json:
             payload = {"run_id": outcome.run_id, "differences": {}}
             for w, g in diff.groupby("whatif", sort=False):
-                payload["differences"][w] = {
-                    r.kpi: {"base": r.base_mean, "whatif": r.whatif_mean, "difference": r.difference,
-                            "ci95": [r.ci95_low, r.ci95_high], "significant": bool(r.significant),
-                            "n": int(r.n)} for r in g.itertuples()}
+                payload["differences"][w] = {r.kpi: _difference_json(r) for r in g.itertuples()}
             from supplytwin.store.results import _jsonable
 
             typer.echo(json.dumps(_jsonable(payload), indent=2))

@@ -82,8 +82,9 @@ def _decimals(scale: float) -> int:
     return max(0, min(4, 1 - math.floor(math.log10(abs(scale)))))
 
 
-def _num(x: Any, unit: str, decimals: int, sign: bool = False) -> str:
-    """A number as text: fractions in %, money as $; ``sign`` adds + to positive values."""
+def _num(x: Any, unit: str, decimals: int, sign: bool = False, diff: bool = False) -> str:
+    """A number as text: fractions in %, money as $; ``sign`` adds + to positive values.
+    ``diff``: a difference of two fractions, in percentage points (pp), not %."""
     if not _finite(x):
         return "–"
     v = 100 * x if unit == "fraction" else x
@@ -92,7 +93,7 @@ def _num(x: Any, unit: str, decimals: int, sign: bool = False) -> str:
     pre = "−" if v < 0 else ("+" if sign and v > 0 else "")
     body = f"{abs(v):,.{decimals}f}"
     if unit == "fraction":
-        return f"{pre}{body} %"
+        return f"{pre}{body} pp" if diff else f"{pre}{body} %"
     if unit == "USD":
         return f"{pre}${body}"
     return pre + body
@@ -623,13 +624,13 @@ def _differences_table(differences: pd.DataFrame, base_name: str) -> str:
                 dec = max(dec, 2)
             cells = [f'<td class="kpi"><span class="def" title="{_e(doc)}">{_e(k)}</span></td>',
                      f'<td class="num">{_e(_num(base, unit, dec))}</td>',
-                     f'<td class="num">{_e(_num(mean, unit, dec, sign=True))}</td>',
-                     f'<td class="num">{_e(_num(lo, unit, dec))} to {_e(_num(hi, unit, dec))}</td>'
+                     f'<td class="num">{_e(_num(mean, unit, dec, sign=True, diff=True))}</td>',
+                     f'<td class="num">{_e(_num(lo, unit, dec, diff=True))} to {_e(_num(hi, unit, dec, diff=True))}</td>'
                      if _finite(lo) and _finite(hi) else '<td class="num">–</td>']
             if unpaired:
                 ulo, uhi = raw.loc[i, "unpaired_ci95_low"], raw.loc[i, "unpaired_ci95_high"]
-                cells.append(f'<td class="num">{_e(_num(ulo, unit, dec))} to '
-                             f'{_e(_num(uhi, unit, dec))}</td>'
+                cells.append(f'<td class="num">{_e(_num(ulo, unit, dec, diff=True))} to '
+                             f'{_e(_num(uhi, unit, dec, diff=True))}</td>'
                              if _finite(ulo) and _finite(uhi) else '<td class="num">–</td>')
             sig = bool(r["significant"])
             n = "" if pd.isna(r["n"]) else str(int(r["n"]))

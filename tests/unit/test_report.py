@@ -384,8 +384,9 @@ def test_paired_difference_figure(experiment, whatif) -> None:
         sub = diffs[diffs.kpi == k]
         assert len(tr.x) == 2  # one point per what-if (the same name twice is one row each)
         diff = whatif.kpi_table()[k].to_numpy() - result.kpi_table()[k].to_numpy()
-        assert np.allclose(tr.x, diff.mean())
-        assert np.allclose(tr.error_x.array, sub["ci_high"] - sub["mean"])
+        scale = 100 if k == "fill_rate" else 1  # a rate's difference is drawn in pp
+        assert np.allclose(tr.x, scale * diff.mean())
+        assert np.allclose(tr.error_x.array, scale * (sub["ci_high"] - sub["mean"]))
         sig = bool(sub["ci_low"].iloc[0] > 0 or sub["ci_high"].iloc[0] < 0)
         assert (tr.marker.color[0] != "white") == sig
     picked = F.paired_difference_figure(diffs, ["cost_total_usd"])
