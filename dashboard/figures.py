@@ -478,3 +478,211 @@ def _map_layout(fig: go.Figure, title: str, **layout) -> go.Figure:
                 "groupclick": "togglegroup", "font": {"size": 11}},
         margin={"l": 0, "r": 0, "t": 40, "b": 0}, **layout)
     return fig
+
+
+# ================================================================ where the damage landed =====
+
+#: colours of a change: worse (more patients affected) and better
+WORSE, BETTER = "#B42318", "#1A7F37"
+
+
+def _is_rate(unit: object) -> bool:
+    """A rate KPI (a fraction of 0..1): its differences are shown in percentage points."""
+    return str(unit) == "fraction"
+
+
+def kpi_difference_figure(diff: pd.DataFrame, kpis: Sequence[str] | None = None,
+                          title_note: str = "") -> go.Figure:
+    """Differences (other run − base) with their 95 % CI, one panel per KPI, one dot per run;
+    filled dots are significant. Rates are in percentage points (pp) on the axis and in the
+    hover, never in % (a change of a percentage is not a percentage of it).
+
+    ``diff``: whatif, kpi, unit, difference, ci95_low, ci95_high, significant (as
+    ``services.compare_runs`` returns it); ``kpis`` picks and orders the panels."""
+    from plotly.subplots import make_subplots
+
+    title = "Differences against the base run (other − base), 95 % CI" + title_note
+    if diff is None or diff.empty:
+        return empty_figure(title, "No differences to show.")
+    names = [k for k in (kpis or list(dict.fromkeys(diff["kpi"]))) if k in set(diff["kpi"])]
+    if not names:
+        return empty_figure(title, "No differences to show.")
+    runs = list(dict.fromkeys(diff["whatif"]))
+    panel, gap = 34 + 30 * len(runs), 64
+    height = len(names) * panel + (len(names) - 1) * gap
+    units = {k: str(diff.loc[diff["kpi"] == k, "unit"].iloc[0]) if "unit" in diff else ""
+             for k in names}
+    fig = make_subplots(rows=len(names), cols=1, vertical_spacing=gap / height,
+                        subplot_titles=[f"{k} ({'pp' if _is_rate(units[k]) else units[k]})"
+                                        if units[k] else k for k in names])
+    for row, k in enumerate(names, start=1):
+        sub = diff[diff["kpi"] == k].set_index("whatif").reindex(runs).dropna(
+            subset=["difference"])
+        scale = 100.0 if _is_rate(units[k]) else 1.0
+        unit = "pp" if _is_rate(units[k]) else units[k]
+        mean = sub["difference"].astype(float) * scale
+        low = sub["ci95_low"].astype(float) * scale
+        high = sub["ci95_high"].astype(float) * scale
+        sig = sub["significant"].fillna(False).astype(bool).tolist()
+        hover = [f"<b>{_esc(r)}</b> − base: {_esc(k)}<br>difference {m:+,.2f} {unit}"
+                 + (f"<br>95 % CI {lo:+,.2f} to {hi:+,.2f} {unit}"
+                    if math.isfinite(lo) and math.isfinite(hi) else "<br>no interval")
+                 + f"<br>{'significant' if s else 'not significant'} at 5 %"
+                 for r, m, lo, hi, s in zip(sub.index, mean, low, high, sig, strict=True)]
+        fig.add_trace(go.Scatter(
+            x=mean, y=[_esc(r) for r in sub.index], mode="markers", name=k, showlegend=False,
+            marker={"size": 11, "color": ["#0072B2" if s else "white" for s in sig],
+                    "line": {"color": "#0072B2", "width": 2}},
+            error_x={"type": "data", "symmetric": False,
+                     "array": (high - mean).where(high.notna(), 0).tolist(),
+                     "arrayminus": (mean - low).where(low.notna(), 0).tolist(),
+                     "color": "#0072B2", "thickness": 2, "width": 6},
+            hovertext=hover, hoverinfo="text"), row=row, col=1)
+        fig.add_vline(x=0, line={"color": "#888", "dash": "dot", "width": 1}, row=row, col=1)
+        if _is_rate(units[k]):
+            fig.update_xaxes(tickformat="+.1f", ticksuffix=" pp", row=row, col=1)
+        fig.update_yaxes(autorange="reversed", row=row, col=1)
+    fig = _style(fig, title, height + 120)
+    fig.update_annotations(font={"size": 13})
+    return fig
+
+
+def _group_label(row: Mapping[str, object], keys: Sequence[str]) -> str:
+    return " / ".join(str(row[k]) for k in keys)
+
+
+def breakdown_figure(table: pd.DataFrame, keys: Sequence[str], dimension: str,
+                     top: int = 15, title_note: str = "") -> go.Figure:
+    """Where the damage landed: one horizontal bar per group (``keys`` columns of a
+    :func:`supplytwin.experiment.breakdown.breakdown` table), the change in patients affected
+    with its 95 % CI, the ``top`` groups in the table's order (most additional patients
+    first, at the top); red where it got worse, green where it got better. The hover adds the
+    fill-rate change in percentage points."""
+    title = f"Where the damage landed: change in patients affected by {dimension}" + title_note
+    if table is None or table.empty:
+        return empty_figure(title, "No service by customer in these runs.")
+    t = table.head(top)
+    patients = t["patients_affected_difference"].astype(float)
+    by_units = patients.isna().all()
+    value = t["unfilled_units_difference"].astype(float) if by_units else patients
+    labels = [_esc(_group_label(r, keys)) for r in t.to_dict("records")]
+    if by_units:
+        plus = minus = None
+    else:
+        plus = (t["ci95_high"].astype(float) - value).where(t["ci95_high"].notna(), 0).tolist()
+        minus = (value - t["ci95_low"].astype(float)).where(t["ci95_low"].notna(), 0).tolist()
+    hover = []
+    for r, v in zip(t.to_dict("records"), value, strict=True):
+        lo, hi = float(r["ci95_low"]), float(r["ci95_high"])
+        pp = float(r["fill_rate_difference_pp"])
+        hover.append(
+            f"<b>{_esc(_group_label(r, keys))}</b><br>"
+            + (f"{v:+,.1f} units not shipped at once" if by_units else
+               f"{v:+,.1f} patients affected (base {float(r['base_patients_affected']):,.1f})")
+            + (f"<br>95 % CI {lo:+,.1f} to {hi:+,.1f}" if not by_units and math.isfinite(lo)
+               and math.isfinite(hi) else "")
+            + (f"<br>fill rate {pp:+.2f} pp" if math.isfinite(pp) else ""))
+    fig = go.Figure(go.Bar(
+        x=value, y=labels, orientation="h",
+        marker_color=[WORSE if v > 0 else BETTER for v in value],
+        error_x=None if plus is None else {"type": "data", "symmetric": False, "array": plus,
+                                           "arrayminus": minus, "color": "#444",
+                                           "thickness": 1.5, "width": 4},
+        hovertext=hover, hoverinfo="text"))
+    fig.add_vline(x=0, line={"color": "#888", "width": 1})
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_xaxes(title=("units not shipped at once (other − base, mean per replication)"
+                            if by_units else
+                            "patients affected (other − base, mean per replication)"))
+    shown = f" (top {top} of {len(table)})" if len(table) > top else ""
+    return _style(fig, title + shown, 150 + 26 * len(t))
+
+
+def shade_windows(fig: go.Figure, windows: Sequence[Mapping[str, object]]) -> go.Figure:
+    """Shade each disruption window (``start_day``, ``end_day``, ``label``) on every x axis
+    of a time chart (days of simulation), behind the data, labelled at the top."""
+    axes = sorted({"x" if k == "xaxis" else "x" + k[5:]
+                   for k in fig.layout.to_plotly_json() if k.startswith("xaxis")}) or ["x"]
+    for i, w in enumerate(windows):
+        x0, x1 = float(w["start_day"]), float(w["end_day"])
+        if not (math.isfinite(x0) and math.isfinite(x1)) or x1 <= x0:
+            continue
+        for ax in axes:
+            fig.add_shape(type="rect", xref=ax, yref="paper", x0=x0, x1=x1, y0=0, y1=1,
+                          fillcolor="#D55E00", opacity=0.10, line_width=0, layer="below",
+                          name=f"disruption {w.get('label', '')}")
+        fig.add_annotation(x=(x0 + x1) / 2, xref=axes[0], y=1, yref="paper", yanchor="bottom",
+                           text=_esc(w.get("label", "disruption")), showarrow=False,
+                           font={"size": 10, "color": "#9a3a00"},
+                           yshift=2 + 12 * (i % 2))  # alternate heights: close windows
+    return fig
+
+
+#: colours of a results-coloured map: fill rates red (low) to green, counts white to red,
+#: differences red (worse) - white - blue (better), for a KPI where more is better
+#: (``difference``) or where more is worse (``difference_worse``: patients affected)
+RESULT_SCALES = {"rate": "RdYlGn", "count": "Reds", "difference": "RdBu",
+                 "difference_worse": "RdBu_r"}
+
+
+def results_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame, values: pd.DataFrame,
+                       metric: str, scale: str = "rate", title: str | None = None,
+                       selected: str | None = None) -> go.Figure:
+    """The network coloured by a run's results: lanes drawn lightly, every site with a value
+    (``values``: site_id, value, text) a marker coloured on a scale with a colour bar, the
+    others small grey markers. ``scale``: ``rate`` (0..1, shown as %), ``count`` (from 0),
+    ``difference`` or ``difference_worse`` (centred on 0; for rates the values are in pp). Sites carry their id as
+    ``customdata`` like the network map, so clicks keep working."""
+    title = title or f"Network coloured by {metric}"
+    if sites.empty:
+        return empty_figure(title, "No site matches the filters.", 520)
+    fig = go.Figure()
+    lat: list[float | None] = []
+    lon: list[float | None] = []
+    for r in lanes.itertuples(index=False):
+        lat += [r.o_lat, r.d_lat, None]
+        lon += [r.o_lon, r.d_lon, None]
+    if lat:
+        fig.add_trace(go.Scattergeo(lat=lat, lon=lon, mode="lines", name="lanes",
+                                    line={"width": 1, "color": "#9aa4b1"}, opacity=0.5,
+                                    hoverinfo="skip"))
+    v = values.dropna(subset=["value"]) if values is not None and not values.empty else \
+        pd.DataFrame(columns=["site_id", "value", "text"])
+    v = v[v["site_id"].isin(set(sites["site_id"]))]
+    where = sites.set_index("site_id")
+    rest = sites[~sites["site_id"].isin(set(v["site_id"]))]
+    if len(rest):
+        fig.add_trace(go.Scattergeo(
+            lat=rest["latitude"], lon=rest["longitude"], mode="markers", name="no value",
+            customdata=rest["site_id"].tolist(),
+            marker={"size": 6, "color": "#b8bec6", "line": {"width": 0.5, "color": "white"}},
+            hovertext=[f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)}<br>no {_esc(metric)}"
+                       for r in rest.itertuples(index=False)], hoverinfo="text"))
+    if len(v):
+        vals = v["value"].astype(float)
+        marker: dict[str, object] = {
+            "size": 13, "color": vals.tolist(), "colorscale": RESULT_SCALES.get(scale, "Viridis"),
+            "line": {"width": 0.8, "color": "#333"}, "showscale": True,
+            "colorbar": {"title": {"text": _esc(metric), "side": "right"}, "thickness": 14,
+                         "len": 0.8}}
+        if scale == "rate":
+            marker.update(cmin=float(min(vals.min(), 0.9)), cmax=1.0)
+            marker["colorbar"]["tickformat"] = ".0%"  # type: ignore[index]
+        elif scale == "count":
+            marker.update(cmin=0.0, cmax=float(max(vals.max(), 1e-9)))
+        else:  # centred on no change, symmetric so equal changes get equal colours
+            bound = float(max(vals.abs().max(), 1e-9))
+            marker.update(cmin=-bound, cmax=bound, cmid=0.0)
+        fig.add_trace(go.Scattergeo(
+            lat=[where.loc[s, "latitude"] for s in v["site_id"]],
+            lon=[where.loc[s, "longitude"] for s in v["site_id"]], mode="markers",
+            name=_esc(metric), customdata=v["site_id"].tolist(), marker=marker,
+            hovertext=[str(t) for t in v["text"]], hoverinfo="text", showlegend=False))
+    if selected is not None and selected in set(sites["site_id"]):
+        r = where.loc[selected]
+        fig.add_trace(go.Scattergeo(
+            lat=[r["latitude"]], lon=[r["longitude"]], mode="markers", name="selected",
+            showlegend=False, hoverinfo="skip", customdata=[selected],
+            marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#111"}},
+        ))
+    return _map_layout(fig, title, clickmode="event", uirevision="network-map")

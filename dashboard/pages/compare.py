@@ -1,6 +1,11 @@
 """Compare page: two or more runs from the registry — KPI differences against the first run
 with 95 % CIs and significance (paired by replication when the runs share their seed: common
-random numbers), and their time series overlaid for one site and product."""
+random numbers), where the damage landed (the second run against the first, broken down by
+stock point, site, product, customer or region, sorted by the change in patients affected), and
+their time series overlaid for one site and product, by default the most affected stock point.
+
+Rate differences (fill rate, OTIF, ...) are in percentage points (pp) in the tables and on the
+chart axes: a fill rate going from 97 % to 92 % is −5 pp, not −5 %."""
 
 from __future__ import annotations
 
@@ -19,6 +24,9 @@ dash.register_page(__name__, path="/compare", name="Compare", order=3,
                    title="Compare · supplytwin")
 
 P = "compare"
+
+#: the breakdowns offered: value -> (label, group columns)
+BREAKDOWNS = services.BREAKDOWNS
 
 #: KPIs in the difference figure
 FIGURE_KPIS = ("fill_rate", "otif", "backordered_units", "lost_units", "expired_units",
@@ -52,6 +60,20 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
         dcc.Loading(html.Div([
             dcc.Graph(id=f"{P}-diff", config=figures.GRAPH_CONFIG),
             html.Div(id=f"{P}-table"),
+        ]), delay_show=300),
+        html.H3("Where the damage landed"),
+        html.Div("The second run against the first: the change in patients affected (units "
+                 "not shipped at once × the product's patients per unit) and in fill rate, per "
+                 "group, most additional patients first. Sites are the stock points that serve "
+                 "each customer.", className="field-help"),
+        html.Div([
+            field("Break down by", dcc.Dropdown(
+                [{"label": label, "value": v} for v, (label, _k) in BREAKDOWNS.items()],
+                "stock point", id=f"{P}-breakdown-by", clearable=False)),
+        ], className="controls"),
+        dcc.Loading(html.Div([
+            dcc.Graph(id=f"{P}-breakdown-chart", config=figures.GRAPH_CONFIG),
+            html.Div(id=f"{P}-breakdown-table"),
         ]), delay_show=300),
         html.H3("Time series, overlaid"),
         html.Div([
@@ -104,6 +126,51 @@ def difference_rows(diff: pd.DataFrame) -> list[dict[str, Any]]:
     return out
 
 
+def _num(x: Any) -> float:
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def _pp(x: Any) -> str:
+    x = _num(x)
+    return "–" if math.isnan(x) else f"{x:+.2f} pp"
+
+
+def _rate(x: Any) -> str:
+    x = _num(x)
+    return "–" if math.isnan(x) else f"{100 * x:.1f} %"
+
+
+def _count(x: Any, signed: bool = False) -> str:
+    x = _num(x)
+    if math.isnan(x):
+        return "–"
+    return f"{x:+,.1f}" if signed else f"{x:,.1f}"
+
+
+def breakdown_rows(table: pd.DataFrame, keys: list[str]) -> list[dict[str, Any]]:
+    """Rows of the where-the-damage-landed table, formatted for people (rates in %, their
+    changes in percentage points)."""
+    out = []
+    for r in table.to_dict("records"):
+        lo, hi = _num(r["ci95_low"]), _num(r["ci95_high"])
+        out.append({
+            "group": " / ".join(str(r[k]) for k in keys),
+            "base_fill": _rate(r["base_fill_rate"]), "other_fill": _rate(r["whatif_fill_rate"]),
+            "fill_pp": _pp(r["fill_rate_difference_pp"]),
+            "base_patients": _count(r["base_patients_affected"]),
+            "other_patients": _count(r["whatif_patients_affected"]),
+            "patients": _count(r["patients_affected_difference"], signed=True),
+            "ci": ("–" if math.isnan(lo) or math.isnan(hi)
+                   else f"{_count(lo, True)} to {_count(hi, True)}"),
+            "units": _count(r["unfilled_units_difference"], signed=True),
+            "worse": _num(r["patients_affected_difference"]) > 0,
+        })
+    return out
+
+
 def _signed(kpi: str, x: float) -> str:
     if x is None or math.isnan(x):
         return "–"
@@ -129,8 +196,11 @@ def compare(run_ids: list[str] | None, every: list[str] | None = None):
         runs = [services.load_run(ws, r) for r in ids]
     except services.UserError as exc:
         return message(str(exc), "error"), empty, None, [], None, [], None
-    fig = figures.paired_difference_figure(diff, [k for k in FIGURE_KPIS
-                                                  if k in set(diff["kpi"])])
+    independent = "paired" in diff.columns and not diff["paired"].astype(bool).all()
+    fig = figures.kpi_difference_figure(
+        diff, [k for k in FIGURE_KPIS if k in set(diff["kpi"])],
+        title_note=(" — independent samples (Welch): the runs do not share their seed"
+                    if independent else " — paired by replication (same seed)"))
     table = data_table(difference_rows(table_rows(diff, "all" in (every or []))), [
         ("whatif", "run"), ("kpi", "KPI"), ("base", "base"), ("other", "this run"),
         ("difference", "difference"), ("ci", "95 % CI"), ("significant", "significant"),
@@ -142,9 +212,13 @@ def compare(run_ids: list[str] | None, every: list[str] | None = None):
             if not r.timeseries.empty else set()
         pairs = p if pairs is None else pairs & p
     pairs = sorted(pairs or ())
+    # the stock point whose patients affected grew most, else the busiest customer-facing one
     site, product = None, None
+    hit = services.most_affected_stock_point(ws, ids[:2])
+    if hit is not None and hit in set(pairs):
+        site, product = hit
     facing = runs[0].facing
-    if not facing.empty:
+    if site is None and not facing.empty:
         for row in facing.sort_values("weight", ascending=False).itertuples(index=False):
             if (row.site_id, row.product_id) in set(pairs):
                 site, product = row.site_id, row.product_id
@@ -158,6 +232,31 @@ def compare(run_ids: list[str] | None, every: list[str] | None = None):
             [{"label": p, "value": p} for p in products], product)
 
 
+def where_damage_landed(run_ids: list[str] | None, by: str | None):
+    """The breakdown chart and table of the second chosen run against the first."""
+    ids = list(dict.fromkeys(run_ids or []))
+    if len(ids) < 2:
+        return figures.empty_figure("", "Choose two or more runs."), None
+    try:
+        b = services.run_breakdown(services.current(), ids[:2], by or "stock point")
+    except services.UserError as exc:
+        return figures.empty_figure("", str(exc)), message(str(exc), "error")
+    how = "paired by replication" if b["paired"] else "independent samples (Welch)"
+    fig = figures.breakdown_figure(
+        b["table"], b["keys"], b["label"],
+        title_note=f"<br><sup>{b['other']} − {b['base']}, 95 % CI, {how}</sup>")
+    table = data_table(breakdown_rows(b["table"], b["keys"]), [
+        ("group", b["label"]), ("base_fill", "fill rate, base"),
+        ("other_fill", "fill rate, this run"), ("fill_pp", "fill rate change"),
+        ("base_patients", "patients affected, base"),
+        ("other_patients", "patients affected, this run"), ("patients", "change in patients"),
+        ("ci", "95 % CI"), ("units", "change in units not shipped at once"),
+    ], id=f"{P}-breakdown", empty="No service by customer in these runs.",
+        row_class=lambda r: "worse" if r["worse"] else "")
+    note = (message(b["note"].strip(), "info") if b["note"] else None)
+    return fig, html.Div([note, table]) if note else table
+
+
 def overlay(run_ids: list[str] | None, site: str | None, product: str | None,
             metric: str | None):
     ids = list(dict.fromkeys(run_ids or []))
@@ -169,9 +268,14 @@ def overlay(run_ids: list[str] | None, site: str | None, product: str | None,
     except services.UserError as exc:
         return figures.empty_figure("", str(exc))
     labels = services.run_labels(runs)
-    return figures.overlay_timeseries_figure(
+    fig = figures.overlay_timeseries_figure(
         {label: r.timeseries for label, r in zip(labels, runs, strict=True)}, site, product,
         metric or "on_hand_units")
+    windows: dict[tuple, dict] = {}
+    for r in ids:  # the disruption windows of every run shown, each once
+        for w in services.run_disruption_windows(ws, r):
+            windows.setdefault((w["disruption_id"], w["start_day"], w["end_day"]), w)
+    return figures.shade_windows(fig, list(windows.values())) if fig.data else fig
 
 
 def products_of_site(site: str | None, run_ids: list[str] | None, current: str | None):
@@ -203,6 +307,10 @@ def register_callbacks(app: dash.Dash) -> None:
         Input(f"{P}-site", "value"), State(f"{P}-runs", "value"), State(f"{P}-product", "value"),
         prevent_initial_call=True,
     )(products_of_site)
+    app.callback(
+        Output(f"{P}-breakdown-chart", "figure"), Output(f"{P}-breakdown-table", "children"),
+        Input(f"{P}-runs", "value"), Input(f"{P}-breakdown-by", "value"),
+    )(where_damage_landed)
     app.callback(
         Output(f"{P}-overlay", "figure"),
         Input(f"{P}-runs", "value"), Input(f"{P}-site", "value"), Input(f"{P}-product", "value"),

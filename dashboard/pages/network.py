@@ -3,6 +3,12 @@
 Callbacks (thin): the scenario picks the filter options; scenario + filters + selection draw the
 map (:func:`dashboard.figures.network_map_figure`); a click on a site marker shows its products,
 policies, production, capacities and lanes (:func:`site_panel`).
+
+The map can instead be coloured by a run's results (:func:`dashboard.figures.results_map_figure`,
+drawn on the run's own scenario): fill rate or patients affected per customer, storage
+utilisation per site, or, with a base run chosen too, the change from the base run. Filtering
+by a product keeps the sites upstream of it (its drug substance and other inputs, from the bill
+of materials), so a product's whole chain stays on the map.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from dash import Input, Output, State, dcc, html, no_update
 
 from dashboard import figures, services
 from dashboard.components import data_table, field, key_value_table, message, page_header
-from dashboard.components.choices import default_scenario, scenario_options
+from dashboard.components.choices import default_scenario, run_options, scenario_options
 
 dash.register_page(__name__, path="/", name="Network", order=0,
                    title="Network · supplytwin")
@@ -27,6 +33,11 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
         entries = services.list_scenarios(services.current())
     except services.UserError as exc:
         return message(str(exc), "error")
+    try:
+        runs = services.list_runs(services.current(), complete_only=True)
+    except services.UserError:
+        runs = []
+    run_opts = run_options(runs)
     keys = {e["key"] for e in entries}
     value = scenario if scenario in keys else default_scenario(entries)
     product_opts: list[dict] = []
@@ -47,6 +58,16 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
                                            placeholder="all products")),
             field("Regions", dcc.Dropdown(region_opts, [], id=f"{P}-regions", multi=True,
                                           placeholder="all regions")),
+        ], className="controls"),
+        html.Div([
+            field("Colour by a run's results", dcc.Dropdown(
+                run_opts, None, id=f"{P}-run", placeholder="no run: sites by kind")),
+            field("Against a base run (change)", dcc.Dropdown(
+                run_opts, None, id=f"{P}-base-run", placeholder="no base: the run itself")),
+            field("Showing", dcc.Dropdown(
+                [{"label": label, "value": v} for v, (label, *_s) in
+                 services.MAP_METRICS.items()], "fill_rate", id=f"{P}-metric",
+                clearable=False)),
         ], className="controls"),
         html.Div(id=f"{P}-summary", className="muted"),
         html.Div([
@@ -131,17 +152,45 @@ def update_filters(key: str | None):
 
 
 def update_map(key: str | None, products: list[str] | None, regions: list[str] | None,
-               selected: str | None):
+               selected: str | None, run: str | None = None, base: str | None = None,
+               metric: str | None = None):
     ws = services.current()
+    if run:
+        return results_map(run, base, metric, products, regions, selected)
     try:
         sc = services.load(ws, key)
     except services.UserError as exc:
         return figures.empty_figure("Network", str(exc)), message(str(exc), "error")
     sites, lanes = services.network_tables(sc)
-    s, ln = figures.filter_network(sites, lanes, products, regions)
+    wanted = services.upstream_products(sc, products)
+    s, ln = figures.filter_network(sites, lanes, wanted, regions)
     summary = (f"{sc.name}: {len(s)} of {len(sites)} sites and {len(ln)} of {len(lanes)} "
-               "lanes shown.")
+               "lanes shown" + (" (with the sites upstream of the chosen products)."
+                                if products else "."))
     return figures.network_map_figure(s, ln, selected), summary
+
+
+def results_map(run: str, base: str | None, metric: str | None, products: list[str] | None,
+                regions: list[str] | None, selected: str | None):
+    """The map of the run's scenario coloured by its results, or by its change from ``base``."""
+    ws = services.current()
+    try:
+        ids = [base, run] if base and base != run else [run]
+        v = services.map_values(ws, ids, metric or "fill_rate", products)
+        sc = services.run_scenario(v["run"])
+        if sc is None:
+            raise services.UserError("The scenario files of this run no longer load, so its "
+                                     "network cannot be drawn.")
+    except services.UserError as exc:
+        return figures.empty_figure("Network", str(exc)), message(str(exc), "error")
+    sites, lanes = services.network_tables(sc)
+    s, ln = figures.filter_network(sites, lanes, services.upstream_products(sc, products),
+                                   regions)
+    shown = v["values"].dropna(subset=["value"])
+    summary = (f"{v['title']}: {int(shown['site_id'].isin(set(s['site_id'])).sum())} sites "
+               f"coloured; {len(s)} of {len(sites)} sites shown (network of {sc.name}).")
+    return figures.results_map_figure(s, ln, v["values"], v["metric"], v["scale"],
+                                      title=v["title"], selected=selected), summary
 
 
 def show_site(click: dict | None, key: str | None):
@@ -168,6 +217,8 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(f"{P}-map", "figure"), Output(f"{P}-summary", "children"),
         Input(f"{P}-scenario", "value"), Input(f"{P}-products", "value"),
         Input(f"{P}-regions", "value"), Input(f"{P}-selected", "data"),
+        Input(f"{P}-run", "value"), Input(f"{P}-base-run", "value"),
+        Input(f"{P}-metric", "value"),
     )(update_map)
     app.callback(
         Output(f"{P}-detail", "children"), Output(f"{P}-selected", "data", allow_duplicate=True),

@@ -1,5 +1,7 @@
 """Results page: one completed run — KPI cards with confidence intervals, stock and backlog
-bands, a fill-rate proxy over time, waste and cost breakdowns, excursions.
+bands, a fill-rate proxy over time, waste and cost breakdowns, excursions, and service by
+customer (or product, region, serving site). Every time chart shades the run's disruption
+windows, listed above the charts with their dates (``simulation.start_date`` + day) and days.
 
 The run comes from ``?run=ID``, else the last run started here (the shared store), else the
 newest complete run. Everything is read from the run's artefacts folder.
@@ -10,10 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import dash
+import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import figures, services
-from dashboard.components import kpi_cards, message, page_header
+from dashboard.components import data_table, kpi_cards, message, page_header
 from dashboard.components.choices import run_options
 from dashboard.components.layout import field
 
@@ -83,6 +86,29 @@ def lineage_line(data: services.RunData, record: dict[str, Any]) -> html.Div:
     return html.Div(parts, className="lineage-line")
 
 
+def windows_list(windows: list[dict[str, Any]]) -> html.Div | None:
+    """The run's disruption windows as dates with the simulation days beside them."""
+    if not windows:
+        return None
+    return html.Div([html.Span("Disruptions (shaded on the time charts): ", className="muted"),
+                     html.Ul([html.Li(
+                         f"{w['label']} on {w['target']}: {w['start_date']} to {w['end_date']} "
+                         f"(day {w['start_day']:g} to {w['end_day']:g})")
+                         for w in windows], id=f"{P}-windows-list")], className="lineage-line")
+
+
+def service_rows(table) -> list[dict[str, Any]]:
+    """Rows of the service table, formatted for people."""
+    def n(x: Any, digits: int = 1) -> str:
+        return "–" if x is None or pd.isna(x) else f"{x:,.{digits}f}"
+
+    return [{**{k: r[k] for k in r if k.endswith("_id") or k == "region"},
+             "demand": n(r["demand_units"], 0),
+             "fill": "–" if pd.isna(r["fill_rate"]) else f"{100 * r['fill_rate']:.1f} %",
+             "unfilled": n(r["unfilled_units"]), "lost": n(r["lost_units"]),
+             "patients": n(r["patients_affected"])} for r in table.to_dict("records")]
+
+
 def layout(run: str | None = None, **_query: Any) -> html.Div:
     try:
         rows = services.list_runs(services.current(), complete_only=True)
@@ -98,6 +124,7 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
         ], className="controls"),
         dcc.Store(id=f"{P}-wanted", data=run),
         html.Div(id=f"{P}-lineage"),
+        html.Div(id=f"{P}-windows"),
         dcc.Loading(html.Div(id=f"{P}-cards"), delay_show=300),
         html.Div([
             dcc.Graph(id=f"{P}-ci", config=figures.GRAPH_CONFIG),
@@ -116,6 +143,15 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
                       dcc.Graph(id=f"{P}-cost", config=figures.GRAPH_CONFIG)],
                      className="two-col"),
             dcc.Graph(id=f"{P}-excursions", config=figures.GRAPH_CONFIG),
+            html.H3("Service by customer"),
+            html.Div("Per replication, averaged: units ordered, the share shipped at once (fill "
+                     "rate), units not shipped at once (backordered or lost) and the patients "
+                     "they affect; most patients affected first.", className="field-help"),
+            html.Div([field("Group by", dcc.Dropdown(
+                [{"label": label, "value": v} for v, (label, _k) in
+                 services.BREAKDOWNS.items() if v != "stock point"],
+                "customer", id=f"{P}-service-by", clearable=False))], className="controls"),
+            dcc.Loading(html.Div(id=f"{P}-customers"), delay_show=300),
         ], id=f"{P}-body"),
     ])
 
@@ -185,7 +221,29 @@ def show_series(run_id: str | None, site: str | None, product: str | None):
     table = figures.in_stock_rate(data.timeseries, data.facing, product)
     fr = product_fill_rate(data.by_product, product)
     service = figures.service_over_time_figure(table, fr, data.warmup_days, product)
-    return bands, service
+    windows = services.run_disruption_windows(services.current(), run_id)
+    return figures.shade_windows(bands, windows), figures.shade_windows(service, windows)
+
+
+def show_service(run_id: str | None, by: str | None):
+    """Service by customer (or product, region, serving site) and the disruption windows."""
+    if not run_id:
+        return None, None
+    ws = services.current()
+    try:
+        table = services.run_service(ws, run_id, by or "customer")
+        windows = services.run_disruption_windows(ws, run_id)
+    except services.UserError as exc:
+        return message(str(exc), "error"), None
+    keys = list(services.BREAKDOWNS[by or "customer"][1])
+    labels = {"customer_id": "customer", "product_id": "product", "region": "region",
+              "site_id": "serving site"}
+    return data_table(service_rows(table), [
+        *[(k, labels.get(k, k)) for k in keys], ("demand", "units ordered"),
+        ("fill", "fill rate"), ("unfilled", "units not shipped at once"),
+        ("lost", "units lost"), ("patients", "patients affected"),
+    ], id=f"{P}-service-table", empty="No service by customer in this run."), \
+        windows_list(windows)
 
 
 def register_callbacks(app: dash.Dash) -> None:
@@ -211,3 +269,7 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(f"{P}-bands", "figure"), Output(f"{P}-service", "figure"),
         Input(f"{P}-run", "value"), Input(f"{P}-site", "value"), Input(f"{P}-product", "value"),
     )(show_series)
+    app.callback(
+        Output(f"{P}-customers", "children"), Output(f"{P}-windows", "children"),
+        Input(f"{P}-run", "value"), Input(f"{P}-service-by", "value"),
+    )(show_service)

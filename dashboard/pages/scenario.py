@@ -3,7 +3,10 @@
 Knobs: horizon and replications; a demand multiplier per product (a ``demand_surge``
 disruption over the whole horizon); the scenario's own disruptions, switched off or moved
 (``edits.disruptions``), and those of the other scenarios of the same network, switched on with
-their windows; the policy parameters of one chosen site. **Save** writes
+their windows; new disruptions the planner writes (kind, what it applies to, start date,
+duration, magnitude with its meaning spelled out: ``services.disruptions``); the policy
+parameters of one chosen site. Windows show their calendar dates (``simulation.start_date`` +
+day) beside the day numbers; a new disruption's start is entered as a date. **Save** writes
 ``RUNS_DIR/scenarios/NAME.yaml`` that ``extends:`` the chosen scenario and selects it; **Run**
 starts a recorded run of the chosen scenario with the knobs as ``--set`` overrides, in the
 background (``services.JOBS``); an interval polls its progress until the KPI cards fill.
@@ -11,11 +14,12 @@ background (``services.JOBS``); an interval polls its progress until the KPI car
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
 import dash
-from dash import ALL, Input, Output, Patch, State, dcc, html, no_update
+from dash import ALL, MATCH, Input, Output, Patch, State, dcc, html, no_update
 
 from dashboard import services
 from dashboard.components import (
@@ -46,6 +50,7 @@ KNOB_STATES = [
     State({"type": f"{P}-dis-duration", "id": ALL}, "value"),
     State({"type": f"{P}-policy", "row": ALL, "field": ALL}, "id"),
     State({"type": f"{P}-policy", "row": ALL, "field": ALL}, "value"),
+    State(f"{P}-new-list", "data"),
 ]
 
 
@@ -55,7 +60,8 @@ KNOB_STATES = [
 def raw_knobs(horizon: Any, reps: Any, demand_ids: Sequence[dict], demand_values: Sequence[Any],
               dis_ids: Sequence[dict], dis_on: Sequence[Any], dis_start: Sequence[Any],
               dis_duration: Sequence[Any], policy_ids: Sequence[dict],
-              policy_values: Sequence[Any]) -> dict[str, Any]:
+              policy_values: Sequence[Any],
+              new_disruptions: Sequence[dict] | None = None) -> dict[str, Any]:
     """The values of the knob inputs, as :func:`services.validate_knobs` reads them."""
     policies: dict[str, dict[str, Any]] = {}
     for pid, v in zip(policy_ids, policy_values, strict=False):
@@ -67,6 +73,7 @@ def raw_knobs(horizon: Any, reps: Any, demand_ids: Sequence[dict], demand_values
             {"disruption_id": i["id"], "on": bool(on), "start_day": s, "duration_days": d}
             for i, on, s, d in zip(dis_ids, dis_on, dis_start, dis_duration, strict=False)],
         "policies": policies,
+        "new_disruptions": list(new_disruptions or []),
     }
 
 
@@ -87,23 +94,38 @@ def demand_rows(products: Sequence[dict[str, str]]) -> html.Div:
     return html.Div(rows or [html.Div("No customer demand in this scenario.", className="muted")])
 
 
-def _window_inputs(d: dict) -> list[Any]:
+def window_dates(start_date: str | None, start: Any, duration: Any) -> str:
+    """"2027-09-20 to 2027-11-01" for a window of days, or "" when it cannot be told."""
+    try:
+        s, d = float(start), float(duration)
+    except (TypeError, ValueError):
+        return ""
+    if not start_date or not (s >= 0 and d > 0) or s + d > 1e5:
+        return ""
+    return f"{services.day_date(start_date, s)} to {services.day_date(start_date, s + d)}"
+
+
+def _window_inputs(d: dict, start_date: str | None = None) -> list[Any]:
     """Start day and duration of a disruption; a random one (no window) gets hidden empty
     inputs so the pattern-matched lists stay aligned."""
     did = d["disruption_id"]
     if d.get("start_day") is None:
         return [dcc.Input(id={"type": f"{P}-dis-start", "id": did}, type="hidden", value=None),
                 dcc.Input(id={"type": f"{P}-dis-duration", "id": did}, type="hidden",
-                          value=None)]
+                          value=None),
+                html.Span("", id={"type": f"{P}-dis-dates", "id": did}, hidden=True)]
     return [html.Span("from day", className="knob-unit"),
             _num_input({"type": f"{P}-dis-start", "id": did}, d["start_day"], width="5.5em"),
             html.Span("for", className="knob-unit"),
             _num_input({"type": f"{P}-dis-duration", "id": did}, d["duration_days"],
                        width="5.5em"),
-            html.Span("days", className="knob-unit")]
+            html.Span("days", className="knob-unit"),
+            html.Span(window_dates(start_date, d["start_day"], d["duration_days"]),
+                      id={"type": f"{P}-dis-dates", "id": did}, className="knob-note dates")]
 
 
-def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict]) -> html.Div:
+def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict],
+                    start_date: str | None = None) -> html.Div:
     parts: list[Any] = []
     if inherited:
         parts.append(html.Div("Part of this scenario (untick to switch off):",
@@ -119,7 +141,7 @@ def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict]) -> htm
                       + (f" · random, MTBF {d.get('mtbf_days', 0):g} days"
                          if d.get("start_day") is None else ""),
                       className="knob-note"),
-            *_window_inputs(d),
+            *_window_inputs(d, start_date),
         ], className="knob-row inherited") for d in inherited]
     if catalogue:
         parts.append(html.Div("Switch on (from the other scenarios of this network):",
@@ -132,11 +154,28 @@ def disruption_rows(inherited: Sequence[dict], catalogue: Sequence[dict]) -> htm
             html.Span(f"{d['kind'].replace('_', ' ')} · {d['target']}"
                       + (f" · ×{d['magnitude']:g}" if d.get("magnitude", 1) != 1 else ""),
                       className="knob-note"),
-            *_window_inputs(d),
+            *_window_inputs(d, start_date),
         ], className="knob-row") for d in catalogue]
     if not parts:
         parts = [html.Div("No disruptions to offer for this network.", className="muted")]
     return html.Div(parts)
+
+
+def new_rows(items: Sequence[dict], start_date: str | None) -> html.Div:
+    """The disruptions written on this page so far, as sentences with dates and days."""
+    if not items:
+        return html.Div("None yet.", className="muted", id=f"{P}-new-rows-empty")
+    out = []
+    for it in items:
+        day = it.get("start_day")
+        end = (float(day) + float(it["duration_days"])) if day is not None else None
+        meaning = services.NEW_KINDS.get(it["kind"], ("", (), None))[2]
+        out.append(html.Li(
+            f"{it['kind'].replace('_', ' ')} · {it['target'].replace(':', ' ')} · "
+            f"{services.day_date(start_date, day)} to {services.day_date(start_date, end)} "
+            f"(day {day:g} to {end:g})"
+            + (f" · magnitude {float(it['magnitude']):g}: {meaning}" if meaning else "")))
+    return html.Ul(out, id=f"{P}-new-rows-list")
 
 
 def policy_table(site: str | None, rows: Sequence[dict[str, Any]]) -> html.Div:
@@ -236,8 +275,40 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
                 ], className="card-section"),
                 html.Section([
                     html.H3("Disruptions"),
-                    html.Div(disruption_rows(o.get("inherited", []), o.get("catalogue", [])),
+                    html.Div(disruption_rows(o.get("inherited", []), o.get("catalogue", []),
+                                             o.get("start_date")),
                              id=f"{P}-disruption-rows"),
+                    html.Div(f"Day 0 is {o['start_date']}." if ok else "",
+                             id=f"{P}-day-zero", className="field-help"),
+                ], className="card-section wide"),
+                html.Section([
+                    html.H3("New disruption"),
+                    html.Div([
+                        field("What happens", dcc.Dropdown(
+                            services.kind_options(), None, id=f"{P}-new-kind",
+                            placeholder="choose a kind")),
+                        field("Applies to", dcc.Dropdown([], None, id=f"{P}-new-target",
+                                                         placeholder="choose a kind first")),
+                    ], className="controls"),
+                    html.Div([
+                        html.Span("starts on", className="knob-unit"),
+                        dcc.Input(id=f"{P}-new-start", type="text", value=None,
+                                  placeholder="YYYY-MM-DD", debounce=False, maxLength=10,
+                                  className="text", style={"width": "8em"}),
+                        html.Span("", id=f"{P}-new-start-day", className="knob-note"),
+                        html.Span("for", className="knob-unit"),
+                        _num_input(f"{P}-new-duration", 28, width="5.5em"),
+                        html.Span("days; magnitude", className="knob-unit"),
+                        _num_input(f"{P}-new-magnitude", None, width="5.5em"),
+                        html.Button("Add", id=f"{P}-new-add", className="button"),
+                        html.Button("Remove all new", id=f"{P}-new-clear", className="button"),
+                    ], className="knob-row"),
+                    html.Div(services.magnitude_meaning(None), id=f"{P}-new-meaning",
+                             className="field-help"),
+                    html.Div(id=f"{P}-new-message"),
+                    html.Div(new_rows([], None), id=f"{P}-new-rows"),
+                    html.Div("Added to the scenario when you Run or Save it.",
+                             className="field-help"),
                 ], className="card-section wide"),
                 html.Section([
                     html.H3("Policy parameters of a site"),
@@ -278,6 +349,8 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
             ], className="action-panel"),
         ], className="scenario-layout"),
         dcc.Interval(id=f"{P}-poll", interval=POLL_MS, disabled=False),
+        dcc.Store(id=f"{P}-new-list", data=[]),
+        dcc.Store(id=f"{P}-start-date", data=o.get("start_date") if ok else None),
     ])
 
 
@@ -294,7 +367,8 @@ def choose_scenario(key: str | None):
              for s in o["policy_sites"]]
     return (o["description"], o["horizon_days"], o["replications"],
             f"warm-up {o['warmup_days']:g} days, seed {o['seed']}", demand_rows(o["products"]),
-            disruption_rows(o["inherited"], o["catalogue"]), sites, None, policy_table(None, []))
+            disruption_rows(o["inherited"], o["catalogue"], o["start_date"]), sites, None,
+            policy_table(None, []))
 
 
 def choose_policy_site(site: str | None, key: str | None):
@@ -367,7 +441,116 @@ def cancel(n_clicks: int | None, store: dict | None):
     return message("Nothing to cancel.", "info")
 
 
+def scenario_dates(key: str | None):
+    """A new scenario: its day 0, and none of the disruptions written for the previous one."""
+    o = _knob_values(services.current(), key)
+    start = o.get("start_date")
+    return start, f"Day 0 is {start}." if start else "", [], new_rows([], start), None
+
+
+def choose_kind(kind: str | None, key: str | None, magnitude: Any):
+    """Targets of the kind, what its magnitude means and a typical magnitude."""
+    if not kind or not key:
+        return [], None, services.magnitude_meaning(None), magnitude
+    try:
+        options = services.target_options(services.load(services.current(), key), kind)
+    except services.UserError as exc:
+        return [], None, str(exc), magnitude
+    spec = services.NEW_KINDS.get(kind)
+    return (options, options[0]["value"] if len(options) == 1 else None,
+            services.magnitude_meaning(kind), spec[4] if spec and spec[2] else None)
+
+
+def start_day_label(text: str | None, start_date: str | None):
+    if not text or not start_date:
+        return f"(day 0 = {start_date})" if start_date else ""
+    try:
+        day = (dt.date.fromisoformat(text.strip()) - dt.date.fromisoformat(start_date)).days
+    except ValueError:
+        return "write YYYY-MM-DD"
+    return f"= day {day}"
+
+
+def add_new(n_clicks: int | None, key: str | None, horizon: Any, kind: str | None,
+            target: str | None, start: str | None, duration: Any, magnitude: Any,
+            items: list[dict] | None, start_date: str | None):
+    if not n_clicks:
+        return no_update, no_update, no_update
+    ws = services.current()
+    items = list(items or [])
+    item = {"kind": kind, "target": target, "start": start, "duration_days": duration,
+            "magnitude": magnitude}
+    try:
+        o = services.knob_options(ws, key)
+        try:
+            h = float(horizon) if horizon not in (None, "") else o["horizon_days"]
+        except (TypeError, ValueError):
+            h = o["horizon_days"]
+        taken = {d["disruption_id"] for d in o["inherited"]}
+        row = services.new_disruption(services.load(ws, key), item, h, taken)
+    except services.UserError as exc:
+        return no_update, no_update, message(str(exc), "error")
+    item["start_day"] = row["start_day"]
+    items.append(item)
+    return items, new_rows(items, start_date), message(
+        f"Added {row['disruption_id']}: it is part of the scenario when you Run or Save.",
+        "success")
+
+
+def clear_new(n_clicks: int | None, start_date: str | None):
+    if not n_clicks:
+        return no_update, no_update, no_update
+    return [], new_rows([], start_date), None
+
+
+def inherited_dates(start: Any, duration: Any, start_date: str | None):
+    return window_dates(start_date, start, duration)
+
+
 def register_callbacks(app: dash.Dash) -> None:
+    app.callback(
+        Output(f"{P}-start-date", "data"), Output(f"{P}-day-zero", "children"),
+        Output(f"{P}-new-list", "data", allow_duplicate=True),
+        Output(f"{P}-new-rows", "children", allow_duplicate=True),
+        Output(f"{P}-new-message", "children", allow_duplicate=True),
+        Input(f"{P}-select", "value"),
+        prevent_initial_call=True,
+    )(scenario_dates)
+    app.callback(
+        Output(f"{P}-new-target", "options"), Output(f"{P}-new-target", "value"),
+        Output(f"{P}-new-meaning", "children"), Output(f"{P}-new-magnitude", "value"),
+        Input(f"{P}-new-kind", "value"), State(f"{P}-select", "value"),
+        State(f"{P}-new-magnitude", "value"),
+        prevent_initial_call=True,
+    )(choose_kind)
+    app.callback(
+        Output(f"{P}-new-start-day", "children"),
+        Input(f"{P}-new-start", "value"), Input(f"{P}-start-date", "data"),
+    )(start_day_label)
+    app.callback(
+        Output(f"{P}-new-list", "data"), Output(f"{P}-new-rows", "children"),
+        Output(f"{P}-new-message", "children"),
+        Input(f"{P}-new-add", "n_clicks"), State(f"{P}-select", "value"),
+        State(f"{P}-horizon", "value"), State(f"{P}-new-kind", "value"),
+        State(f"{P}-new-target", "value"), State(f"{P}-new-start", "value"),
+        State(f"{P}-new-duration", "value"), State(f"{P}-new-magnitude", "value"),
+        State(f"{P}-new-list", "data"), State(f"{P}-start-date", "data"),
+        prevent_initial_call=True,
+    )(add_new)
+    app.callback(
+        Output(f"{P}-new-list", "data", allow_duplicate=True),
+        Output(f"{P}-new-rows", "children", allow_duplicate=True),
+        Output(f"{P}-new-message", "children", allow_duplicate=True),
+        Input(f"{P}-new-clear", "n_clicks"), State(f"{P}-start-date", "data"),
+        prevent_initial_call=True,
+    )(clear_new)
+    app.callback(
+        Output({"type": f"{P}-dis-dates", "id": MATCH}, "children"),
+        Input({"type": f"{P}-dis-start", "id": MATCH}, "value"),
+        Input({"type": f"{P}-dis-duration", "id": MATCH}, "value"),
+        State(f"{P}-start-date", "data"),
+        prevent_initial_call=True,
+    )(inherited_dates)
     app.callback(
         Output(f"{P}-description", "children"), Output(f"{P}-horizon", "value"),
         Output(f"{P}-reps", "value"), Output(f"{P}-settings-note", "children"),

@@ -11,9 +11,13 @@ this package, one module per concern:
 * :mod:`~dashboard.services.network` — a scenario's network as tables for the map;
 * :mod:`~dashboard.services.scenarios` — the Scenario page's knobs, as ``--set`` overrides or
   a saved scenario;
+* :mod:`~dashboard.services.disruptions` — new disruptions a planner writes on the Scenario
+  page: kinds, targets, what a magnitude means, windows entered as dates;
 * :mod:`~dashboard.services.jobs` — background jobs (recorded runs, optimisations) the pages
   poll and cancel;
 * :mod:`~dashboard.services.runs` — the registry, a run's artefacts and comparisons;
+* :mod:`~dashboard.services.damage` — where the damage landed: breakdowns of a difference,
+  service by customer, disruption windows, values that colour the map by results;
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
 * :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared.
 
@@ -42,6 +46,20 @@ from dashboard.services.checks import (  # noqa: F401
     check_name,
     check_run_id,
 )
+from dashboard.services.damage import (  # noqa: F401
+    BREAKDOWNS,
+    MAP_METRICS,
+    customer_attributes,
+    day_date,
+    disruption_windows,
+    map_values,
+    most_affected_stock_point,
+    run_breakdown,
+    run_disruption_windows,
+    run_scenario,
+    run_service,
+    upstream_products,
+)
 from dashboard.services.design import (  # noqa: F401
     MAX_K_SOURCING,
     MAX_OPT_TIME_LIMIT_S,
@@ -53,6 +71,13 @@ from dashboard.services.design import (  # noqa: F401
     start_design_simulation,
     start_optimise,
     validate_optimise_settings,
+)
+from dashboard.services.disruptions import (  # noqa: F401
+    NEW_KINDS,
+    kind_options,
+    magnitude_meaning,
+    new_disruption,
+    target_options,
 )
 from dashboard.services.jobs import (  # noqa: F401
     JOBS,

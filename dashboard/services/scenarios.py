@@ -27,6 +27,7 @@ from dashboard.services.checks import (
     _under,
     check_name,
 )
+from dashboard.services.disruptions import new_disruption
 from dashboard.services.network import site_detail
 from dashboard.services.workspace import (
     SAVED,
@@ -108,6 +109,7 @@ def knob_options(ws: Workspace, key: str) -> dict[str, Any]:
         "name": sc.name, "description": sc.description,
         "horizon_days": sc.simulation.horizon_days, "warmup_days": sc.simulation.warmup_days,
         "replications": sc.simulation.replications, "seed": sc.simulation.seed,
+        "start_date": sc.simulation.start_date.isoformat(),
         "products": [{"product_id": p, "name": net.products[p].name or p,
                       "temperature_class": net.products[p].temperature_class.value}
                      for p in demanded],
@@ -136,7 +138,8 @@ def validate_knobs(ws: Workspace, key: str, raw: Mapping[str, Any]) -> Knobs:
 
     ``raw``: horizon_days, replications, demand {product: multiplier}, disruptions
     [{disruption_id, on, start_day, duration_days}] (ids inherited or from the
-    catalogue), policies
+    catalogue), new_disruptions [{kind, target, start, duration_days, magnitude}] (written on
+    the page, see :func:`dashboard.services.disruptions.new_disruption`), policies
     {"SITE/PRODUCT": {column: value}}; values as the browser sent them (strings or numbers,
     None for untouched).
     """
@@ -189,6 +192,10 @@ def validate_knobs(ws: Workspace, key: str, raw: Mapping[str, Any]) -> Knobs:
                             f"{horizon_now:g} days, so it would never happen.")
         base.update(start_day=start, duration_days=duration)
         k.disruptions.append(base)
+    # disruptions the planner wrote on the page (dashboard.services.disruptions checks them)
+    taken = {d["disruption_id"] for d in [*opts["inherited"], *k.disruptions]}
+    for item in raw.get("new_disruptions") or []:
+        k.disruptions.append(new_disruption(load(ws, key), item, horizon_now, taken))
     sites = {s["site_id"] for s in opts["policy_sites"]}
     for rid, changes in (raw.get("policies") or {}).items():
         site, _, product = str(rid).partition("/")

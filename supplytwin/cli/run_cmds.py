@@ -48,7 +48,8 @@ def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
     seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
     horizon_days: Annotated[float | None, typer.Option(
-        "--horizon-days", help="Simulated days (default: the scenario's).", min=1)] = None,
+        "--horizon-days", help="Simulated days (default: the scenario's; 0 only with --state).",
+        min=0, max=36_500)] = None,
     reps: Annotated[int | None, typer.Option(
         "--reps", "-n", min=1,
         help="Replications N (a number is required): KPIs with mean, sd and 95 % CI. "
@@ -73,6 +74,10 @@ def run(
     runs_dir: Annotated[Path | None, typer.Option(
         "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
     sets: SetOption = None,
+    state: Annotated[Path | None, typer.Option(
+        "--state", help="Start from this snapshot folder (today's stock, shipments, orders, "
+                        "sites down; docs/state-format.md) instead of the initial stock; the "
+                        "results hold the end state in the same format.")] = None,
 ) -> None:
     """Simulate SCENARIO: its simulation.replications (or --reps N) replications with 95 %
     confidence intervals; one replication prints the plain KPI table.
@@ -91,6 +96,8 @@ def run(
     with user_errors():
         if resume is None and scenario is None:
             raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
+        if horizon_days == 0 and state is None:
+            raise SupplytwinError("--horizon-days 0 only makes sense from a snapshot (--state)")
         if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
             raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
                                   str(out))
@@ -100,7 +107,8 @@ def run(
         n = None
         if resume is None:
             # the one replications rule (experiment.replications_for), as in the dashboard
-            n = 1 if events else replications_for(load(scenario, sets), reps)
+            # a 0-day run from a snapshot draws nothing: one replication says it all
+            n = 1 if events or horizon_days == 0 else replications_for(load(scenario, sets), reps)
         # one replication without a report is the plain single run (event log, mass balance
         # line); everything else is a recorded experiment, which writes --report always
         if resume is not None or n != 1 or precision is not None or report:
@@ -112,7 +120,8 @@ def run(
             if resume is None:
                 req = Request("run", [str(scenario)], list(sets or []), n, seed,
                               workers, dask, parse_precision(precision), max_reps, report,
-                              str(out) if out else None)
+                              str(out) if out else None,
+                              state=str(state) if state is not None else None)
             outcome = run_request(req, runs_dir, resume_id=resume)
             result = outcome.results[0]
             if as_json:
@@ -138,10 +147,11 @@ def run(
                       + (f", report {outcome.folder}/report.html" if report else ""))
             return
         _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir,
-                    sets)
+                    sets, state)
 
 
-def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets):
+def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, runs_dir, sets,
+                state=None):
     import supplytwin
     from supplytwin.experiment.recorded import identity
     from supplytwin.sim import simulate
@@ -149,6 +159,11 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     from supplytwin.store.results import _jsonable, write_run_folder
 
     sc = load(scenario, sets)
+    if state is not None:
+        from supplytwin.model.snapshot import with_snapshot
+        from supplytwin.state import read_snapshot
+
+        sc = with_snapshot(sc, read_snapshot(state, sc))
     named = [*(sets or []), *([f"simulation.horizon_days={horizon_days:g}"] if horizon_days
                               else [])]
     who = identity(str(scenario), named, sc if not horizon_days else load(scenario, named))

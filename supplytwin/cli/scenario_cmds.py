@@ -155,7 +155,8 @@ def network_tree(net: Network, title: str) -> Tree:
             flows[site].append((product, rate))
 
     fed = {lane.destination_id for lanes in out_lanes.values() for lane in lanes}
-    producing = [s for s, row in net.sites.items() if row.kind in PRODUCING_KINDS]
+    producing = [s for s, row in net.sites.items()
+                 if row.kind in PRODUCING_KINDS or row.is_external_supplier]
     roots = [s for s in producing if s not in fed] or producing
     tree = Tree(Text(title, style="bold"))
     shown: set[str] = set()

@@ -31,6 +31,8 @@ class ReplicationOutput:
     lanes: Any
     wall_seconds: float
     events_processed: int
+    #: the state at the end, for a run started from a snapshot
+    end_state: Any = None
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
@@ -44,7 +46,8 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
                           "units": [r.units_by_lane.get(l, 0.0) for l in lane_ids],
                           "excursions": [r.excursions_by_lane.get(l, 0) for l in lane_ids]})
     return ReplicationOutput(replication, seed, r.kpis, r.kpis_by_product, r.timeseries,
-                             r.service_by_customer, lanes, r.wall_seconds, r.events_processed)
+                             r.service_by_customer, lanes, r.wall_seconds, r.events_processed,
+                             r.end_state)
 
 
 class Executor:

@@ -64,6 +64,8 @@ class Request:
     out: str | None = None
     grid: dict[str, list[str]] = field(default_factory=dict)
     kpi: str = "fill_rate"
+    #: a snapshot folder to start from (``--state``), or None for the initial-stock table
+    state: str | None = None
 
 
 @dataclass
@@ -83,8 +85,14 @@ def _main_scenario_hash(sc: Scenario) -> str | None:
     return sc.file_hashes.get(sc.source.name)
 
 
-def _load(path: str, sets: Sequence[str]) -> Scenario:
-    return load_scenario(path, list(sets))
+def _load(path: str, sets: Sequence[str], state: str | None = None) -> Scenario:
+    sc = load_scenario(path, list(sets))
+    if state is None:
+        return sc
+    from supplytwin.model.snapshot import with_snapshot
+    from supplytwin.state import read_snapshot
+
+    return with_snapshot(sc, read_snapshot(state, sc))
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,7 @@ def _run_one(sc: Scenario, req: Request, executor: Executor, ckpt: Checkpoint, t
 def start(req: Request, registry: Registry, progress: Progress | None = None,
           run_id: str | None = None) -> Outcome:
     """Start (or, with ``run_id`` of an interrupted run, resume) a recorded experiment."""
-    scenarios = [_load(p, req.sets) for p in req.scenarios]
+    scenarios = [_load(p, req.sets, req.state) for p in req.scenarios]
     base = scenarios[0]
     req = replace(req, reps=replications_for(base, req.reps))
     if req.kind in ("compare", "sweep") and req.reps < 2:
@@ -173,7 +181,8 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
         raise SupplytwinError(f"--precision: unknown KPI {req.precision[0]!r}")
     points = _grid_points(req.grid) if req.kind == "sweep" else []
     if req.kind == "sweep":
-        scenarios = [_load(req.scenarios[0], [*req.sets, *_point_sets(p)]) for p in points]
+        scenarios = [_load(req.scenarios[0], [*req.sets, *_point_sets(p)], req.state)
+                     for p in points]
     names = _identities(req, scenarios, points)
     shown, base_name, changes = _registry_identity(req, names)
     started = datetime.now(UTC)
@@ -231,6 +240,11 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
                 write_experiment_tables(tmp, r, prefix=f"point{k:03d}_")
             return
         write_experiment_tables(tmp, results[0])
+        first = results[0].outputs[min(results[0].outputs)] if results[0].outputs else None
+        if first is not None and first.end_state is not None:
+            from supplytwin.state import write_snapshot
+
+            write_snapshot(tmp / "end_state", first.end_state)  # of the first replication
         for k, r in enumerate(results[1:], start=1):
             write_experiment_tables(tmp, r, prefix=f"whatif{k}_")
         if outcome.differences is not None:

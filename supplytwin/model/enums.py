@@ -19,7 +19,10 @@ class TemperatureClass(StrEnum):
 
 
 class SiteKind(StrEnum):
-    SUPPLIER = "supplier"  # API / raw-material supplier outside the company
+    SUPPLIER = "supplier"  # API / raw-material supplier modelled with its own production
+    #: a vendor outside the network who ships whatever is ordered after a lead time: no stock,
+    #: policy or production row of ours (optionally capacity-limited and not always on time)
+    EXTERNAL_SUPPLIER = "external_supplier"
     DRUG_SUBSTANCE = "drug_substance"  # drug-substance (API / bulk biologic) plant
     FILL_FINISH = "fill_finish"  # formulation and aseptic fill-finish
     PACKAGING = "packaging"  # secondary packaging and labelling

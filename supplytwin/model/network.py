@@ -183,3 +183,6 @@ class Scenario:
     resolved: dict[str, Any] = field(default_factory=dict)
     #: every file read, relative path -> sha256
     file_hashes: dict[str, str] = field(default_factory=dict)
+    #: the real network's state to start from (None: the initial-stock table); set by
+    #: :func:`supplytwin.model.snapshot.with_snapshot`
+    state: Any = None

@@ -140,10 +140,20 @@ class ProductRow(Row):
     )
 
 
+#: columns of the sites table that describe an external supplier and nothing else
+EXTERNAL_SUPPLY_COLUMNS = ("supply_lead_time_days", "supply_capacity_units_per_day",
+                           "supply_on_time_prob", "supply_late_days", "supply_cost_usd_per_unit")
+
+
 class SiteRow(Row):
     table: ClassVar[str] = "sites"
     key: ClassVar[tuple[str, ...]] = ("site_id",)
-    doc: ClassVar[str] = "Suppliers, plants, distribution centres, wholesalers and customers."
+    doc: ClassVar[str] = (
+        "Suppliers, plants, distribution centres, wholesalers and customers. An "
+        "external_supplier is a vendor who ships whatever is ordered after a lead time: it needs "
+        "no stock, policy or production row, and its supply_* columns say how fast, how much "
+        "and how reliably it delivers."
+    )
 
     site_id: Id = col("Unique site id.")
     name: str = col("Readable name.", default="")
@@ -171,10 +181,57 @@ class SiteRow(Row):
     handling_cost_usd_per_unit: float = col(
         "Variable cost per unit received and shipped.", unit="USD/unit", ge=0, default=0.0
     )
+    handling_capacity_units_per_day: float | None = col(
+        "Dock and handling capacity: units the site can receive plus pick per day over all "
+        "temperature classes (receipts and picks beyond it wait for the next day); "
+        "empty = unlimited.", unit="units/day", default=None, gt=0,
+    )
     candidate: bool = col(
         "True if network redesign may open or close this site.", default=False
     )
     is_open: bool = col("Whether the site operates in this scenario.", default=True)
+    # ---- external suppliers (kind = external_supplier): a vendor who ships what is ordered
+    supply_lead_time_days: Dist | None = col(
+        "external_supplier only: time from an order reaching the vendor to its dispatch on the "
+        "lane (the lane's transit follows); empty = dispatched at once.", unit="days",
+        default=None,
+    )
+    supply_capacity_units_per_day: float | None = col(
+        "external_supplier only: units the vendor starts per day over all products and "
+        "buyers, first come first served (what does not fit starts the next day); "
+        "empty = unlimited.", unit="units/day", default=None, gt=0,
+    )
+    supply_on_time_prob: float = col(
+        "external_supplier only: probability that an order is dispatched after the lead time; "
+        "the other orders are late by a supply_late_days draw.", unit="probability", ge=0,
+        le=1, default=1.0,
+    )
+    supply_late_days: Dist | None = col(
+        "external_supplier only: extra days a late order takes (needed when "
+        "supply_on_time_prob < 1).", unit="days", default=None,
+    )
+    supply_cost_usd_per_unit: float = col(
+        "external_supplier only: purchase price per unit dispatched (a production cost).",
+        unit="USD/unit", ge=0, default=0.0,
+    )
+
+    @model_validator(mode="after")
+    def _external_supplier(self) -> SiteRow:
+        if self.kind != SiteKind.EXTERNAL_SUPPLIER:
+            given = [n for n in EXTERNAL_SUPPLY_COLUMNS
+                     if getattr(self, n) != type(self).model_fields[n].default]
+            if given:
+                verb = "applies" if len(given) == 1 else "apply"
+                raise ValueError(f"{', '.join(given)} only {verb} to kind external_supplier "
+                                 f"(this site is a {self.kind.value})")
+        elif self.supply_on_time_prob < 1 and self.supply_late_days is None:
+            raise ValueError("supply_on_time_prob < 1 needs supply_late_days: how late a late "
+                             "order is")
+        return self
+
+    @property
+    def is_external_supplier(self) -> bool:
+        return self.kind == SiteKind.EXTERNAL_SUPPLIER
 
     def storage_capacity_units(self, temperature_class: TemperatureClass) -> float | None:
         return getattr(self, f"capacity_{temperature_class.value}_units")

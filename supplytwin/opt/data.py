@@ -19,6 +19,10 @@ flow model:
   qualified hours cover the transit (mean + ``qualified_hours_sigmas`` standard deviations),
   the origin stocks the product and the destination stocks it or is a customer demanding it;
   into customers, optionally, transit + wait within ``max_transit_days``;
+* **external suppliers** (site kind ``external_supplier``) are sources: each product a stock
+  point orders over a lane from the vendor is a production entry with no inputs, one "line-day"
+  per unit and the purchase price as its cost, so ``supply_capacity_units_per_day x 365`` caps
+  the vendor's output per year (unlimited: a bound that never binds); no expansion;
 * **demand** ``(customer, product)``: annual units = ``Network.demand_mean_rate(d) x 365``;
 * **capacities**: production line-days, storage throughput per temperature class
   (``capacity x 365 / storage_cover_days``), lane units per year (capacity per departure x
@@ -291,6 +295,16 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     for (s, p) in net.production:
         if s in in_model:
             cand_nodes.add((s, p))
+    # external suppliers: a source of every product bought from them over a lane
+    supply_keys: list[tuple[str, str]] = []
+    for (s, p), pol in net.policies.items():
+        for lid in pol.sources:
+            lane = net.lanes.get(lid)
+            if lane is not None and lane.origin_id in in_model \
+                    and net.sites[lane.origin_id].is_external_supplier:
+                supply_keys.append((lane.origin_id, p))
+    supply_keys = list(dict.fromkeys(supply_keys))
+    cand_nodes.update(supply_keys)
     for (s, p), bom in net.bom.items():
         if s in in_model:
             for b in bom:
@@ -308,6 +322,8 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     # ---- production rows in the model: the stock point's policy makes it (or has no row yet)
     prod_keys = [k for k in net.production if k[0] in in_model
                  and (k not in net.policies or net.policies[k].is_make)]
+    prod_keys += supply_keys
+    supplied = set(supply_keys)
     made_here = {k for k, pol in net.policies.items() if pol.is_make}
 
     # ---- arcs between candidate nodes / demands
@@ -398,12 +414,19 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     producing = {site_idx[s] for s, _p in prod_keys}
     site_line_days = np.array([site_lines[i] * DAYS if i in producing else 0.0
                                for i in range(n_sites)])
+    # external suppliers: one "line-day" per unit, so their line-days are units per year
+    for s in {s for s, _p in supply_keys}:
+        if s in site_idx:
+            cap = net.sites[s].supply_capacity_units_per_day
+            site_line_days[site_idx[s]] = cap * DAYS if cap is not None else 0.0
     fixed = np.array([r.fixed_cost_usd_per_year for r in rows], dtype=float)
     expandable = np.zeros(n_sites, dtype=bool)
     exp_cost = np.zeros(n_sites)
     exp_line_days = np.zeros(n_sites)
     if options.allow_expansion:
         for i, r in enumerate(rows):
+            if r.is_external_supplier:
+                continue  # a vendor's capacity is contracted, not built
             if i in producing:
                 expandable[i] = True
                 exp_line_days[i] = DAYS
@@ -425,6 +448,12 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     prod_inputs: list[list[tuple[int, float]]] = []
     node_consumers: list[list[tuple[int, float]]] = [[] for _ in node_keys]
     for j, (s, p) in enumerate(prod_keys):
+        if (s, p) in supplied:  # bought from an external supplier: price per unit, no inputs
+            prod_good[j] = 1.0
+            prod_cost[j] = net.sites[s].supply_cost_usd_per_unit
+            prod_days[j] = 1.0
+            prod_inputs.append([])
+            continue
         prow = net.production[(s, p)]
         batch = net.batch_units((s, p))
         yld = min(prow.yield_frac.mean, 1.0)
@@ -468,6 +497,10 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         for ip, coef in coefs.items():
             bound[ip] += coef * bound[p]
     product_bound = {p: float(bound.get(p, 0.0)) for p in products}
+    for s in {s for s, _p in supply_keys}:
+        i = site_idx[s]
+        if site_line_days[i] == 0.0:  # unlimited vendor: a capacity that never binds
+            site_line_days[i] = max(1.0, sum(product_bound[p] for v, p in supply_keys if v == s))
 
     # ---- demand cv per product at a customer-facing site (for the safety-stock term)
     cv_site = _site_cv(net, demand_keys)

@@ -29,10 +29,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 import supplytwin
-from supplytwin.experiment.stats import Estimate
+from supplytwin.experiment.stats import Estimate, t_interval
 from supplytwin.model import SiteKind
 from supplytwin.report import figures as F
-from supplytwin.sim.kpis import KPI_DOCS
+from supplytwin.sim.kpis import KPI_DOCS, stock_point_levels
 from supplytwin.store.atomic import write_text_atomic
 
 __all__ = [
@@ -52,7 +52,8 @@ COMPARISON_KPIS = ("fill_rate", "otif", "lost_units", "patients_affected", "stoc
 KPI_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Service", ("fill_rate", "order_fill_rate", "otif", "cycle_service_level",
                  "backordered_units", "lost_units", "stockout_days", "patients_affected")),
-    ("Inventory and storage", ("avg_on_hand_units", "days_of_supply", "cold_storage_utilisation",
+    ("Inventory and storage", ("avg_on_hand_units", "avg_on_hand_plants_units",
+                               "avg_on_hand_dcs_units", "avg_backlog_units", "days_of_supply", "cold_storage_utilisation",
                                "cold_storage_peak_utilisation", "storage_refused_units")),
     ("Waste and quality", ("expired_units", "excursion_loss_units", "excursions",
                            "qc_rejected_batches", "qc_wait_days_mean")),
@@ -309,6 +310,31 @@ def _kpi_table(summary: Mapping[str, Estimate]) -> str:
     return head + "".join(body) + "</tbody></table>"
 
 
+def _stock_point_table(ts: pd.DataFrame, scenario, warmup_days: float) -> str:
+    kinds = {s: row.kind for s, row in scenario.network.sites.items()}
+    levels = stock_point_levels(ts, kinds, warmup_days)
+    if levels.empty:
+        return "<p>No stock point in this run.</p>"
+    head = ('<table class="kpis"><thead><tr><th>echelon</th><th>site</th><th>product</th>'
+            '<th class="num">on hand (units)</th><th class="num">95 % CI</th>'
+            '<th class="num">backlog (units)</th><th class="num">95 % CI</th></tr></thead><tbody>')
+    rows = []
+    groups = levels.groupby(["echelon", "site_id", "product_id"], sort=True)
+    for (echelon, site, product), g in groups:
+        cells = []
+        for col in ("on_hand_units", "backlog_units"):
+            e = t_interval(g[col].to_numpy())
+            lo, hi = e.ci95
+            # a stock level is never negative: the interval is cut at zero
+            ci = (f"{_num(max(lo, 0.0), 'units', 1)} – {_num(hi, 'units', 1)}"
+                  if e.n > 1 and _finite(lo) else "–")
+            cells.append(f'<td class="num">{_e(_num(e.mean, "units", 1))}</td>'
+                         f'<td class="num">{_e(ci)}</td>')
+        rows.append(f"<tr><td>{_e(echelon)}</td><td>{_e(site)}</td><td>{_e(product)}</td>"
+                    + "".join(cells) + "</tr>")
+    return head + "".join(rows) + "</tbody></table>"
+
+
 def _fmt_value(v: Any) -> str:
     if v is None:
         return "–"
@@ -490,7 +516,8 @@ def render_experiment_report(result, manifest: dict,
 
     sections = [
         ("glance", "At a glance"), ("service", "Service levels"), ("kpis", "All KPIs"),
-        ("stock", "Stock and backlog over time"), ("waste", "Waste"), ("cost", "Cost"),
+        ("stock", "Stock and backlog over time"), ("stock-points", "Stock by stock point"),
+        ("waste", "Waste"), ("cost", "Cost"),
         ("network", "Network map"), ("lineage", "Lineage"),
     ]
     facts = (f"{result.n} replications · seed {_e(result.seed)} · horizon {sim.horizon_days:g} "
@@ -528,6 +555,12 @@ def render_experiment_report(result, manifest: dict,
         "replications and the shaded band holds 90 % of replications (5th to 95th "
         "percentile). Grey shading marks the warm-up. A band touching zero on top with "
         "backlog below means stock-outs in some replications.", bands))
+    body.append(_section(
+        "stock-points", "Stock by stock point",
+        "for every stock point, the mean end-of-day stock on hand and customer backlog after "
+        "the warm-up, averaged over the replications (95 % confidence interval when there are "
+        "several), grouped by echelon: where the inventory and the backorders sit.",
+        _stock_point_table(ts, sc, sim.warmup_days)))
     body.append(_section(
         "waste", "Waste",
         "mean units written off per product over the measured period (expired; destroyed after "

@@ -69,7 +69,7 @@ OUTRO = """\
 
 For every product, over the whole run including the warm-up:
 
-    initial stock + produced
+    initial stock + produced + supplied by external suppliers
         = delivered to customers + consumed by production (bill of materials)
         + on hand + in QC + in transit (queued, travelling, at the dock)
         + in excursion quarantine
@@ -83,9 +83,10 @@ model's state at the end; a difference raises `MassBalanceError` and the run fai
 
 | table | rows | columns |
 |---|---|---|
-| `kpis_by_product` | product | demand_units, fill_rate, backordered_units, lost_units, patients_affected, expired_units, excursion_loss_units, qc_rejected_batches, produced_units |
+| `kpis_by_product` | product | demand_units, fill_rate, backordered_units, lost_units, patients_affected, expired_units, excursion_loss_units, qc_rejected_batches, produced_units, avg_on_hand_units, avg_backlog_units (time-averages: the expected backorders of the product) |
 | `service_by_customer` | customer x product | orders, demand_units, filled_immediately_units, lost_units, fill_rate, otif |
 | `timeseries` | day x site x product | on_hand_units, in_transit_units (shipped towards the stock point, not yet received), on_order_units (in production, in transit or backordered upstream), backlog_units (owed to customers and downstream sites), at the end of each day |
+| stock points (HTML report, section "Stock by stock point") | site x product | echelon (plants, dcs), mean end-of-day on_hand_units and backlog_units after the warm-up, averaged over replications with a 95 % interval: where the stock and the backorders sit |
 | `events` (with `--events`) | one per event | time_days, event (produce, release, reject, consume, ship, deliver, expired, excursion, disruption_start/end), lot_id, product_id, site_id, quantity_units, lane_id, customer_id, order_id, inputs (lot genealogy) |
 """
 

@@ -39,10 +39,15 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         add(table, i, field, f"unknown {what} {value!r}")
         return False
 
+    external = {s for s, row in sites.items() if row.is_external_supplier}
     for i, r in tables["production"]:
         ref("production", i, "site_id", r.site_id, sites, "site")
         ref("production", i, "product_id", r.product_id, products, "product")
-        if r.site_id in sites and sites[r.site_id].kind in (SiteKind.CUSTOMER, SiteKind.DISTRIBUTION_CENTRE,
+        if r.site_id in external:
+            add("production", i, "site_id", f"site {r.site_id!r} is an external_supplier: it "
+                "ships what is ordered after its supply_lead_time_days and needs no production "
+                "row (use kind supplier to model its production)")
+        elif r.site_id in sites and sites[r.site_id].kind in (SiteKind.CUSTOMER, SiteKind.DISTRIBUTION_CENTRE,
                                                             SiteKind.WHOLESALER):
             add("production", i, "site_id", f"site {r.site_id!r} is a {sites[r.site_id].kind.value} "
                 "and cannot produce")
@@ -91,7 +96,8 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
             add(table, i, "sources", f"lane {lane_id!r} ({lane.mode.value}, {lane.packaging.value} "
                 f"packaging) cannot hold {product_id!r} ({tclass}); packaging holds "
                 f"{', '.join(sorted(t.value for t in PACKAGING_HOLDS[lane.packaging]))}")
-        if (lane.origin_id, product_id) not in net.policies and lane.origin_id in sites:
+        if (lane.origin_id, product_id) not in net.policies and lane.origin_id in sites \
+                and lane.origin_id not in external:
             add(table, i, "sources", f"lane {lane_id!r} starts at {lane.origin_id!r}, which has "
                 f"no policy row stocking {product_id!r}")
 
@@ -100,6 +106,9 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         ref("policies", i, "product_id", r.product_id, products, "product")
         if ok and sites[r.site_id].kind == SiteKind.CUSTOMER:
             add("policies", i, "site_id", "customers order through demand.csv, not policies")
+        if ok and r.site_id in external:
+            add("policies", i, "site_id", f"site {r.site_id!r} is an external_supplier: it holds "
+                "no stock of ours, so it has no policy row")
         if r.is_make:
             if (r.site_id, r.product_id) not in net.production:
                 add("policies", i, "sources", f"sources=make but no production row for "
@@ -110,6 +119,10 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
 
     for i, r in tables["initial_stock"]:
         ref("initial_stock", i, "site_id", r.site_id, sites, "site")
+        if r.site_id in external:
+            add("initial_stock", i, "site_id", f"site {r.site_id!r} is an external_supplier: "
+                "its stock is the vendor's, not part of the network")
+            continue
         if (ref("initial_stock", i, "product_id", r.product_id, products, "product")
                 and r.age_days >= products[r.product_id].shelf_life_days):
             add("initial_stock", i, "age_days", "lot is already expired at day 0")
@@ -125,6 +138,9 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
                 f"{sites[r.customer_id].kind.value}, not a customer")
         for lane_id in r.sources:
             lane_for("demand", i, lane_id, r.product_id, r.customer_id)
+            if lane_id in lanes and lanes[lane_id].origin_id in external:
+                add("demand", i, "sources", f"lane {lane_id!r} starts at external supplier "
+                    f"{lanes[lane_id].origin_id!r}; customers are served from a stocking site")
         if ok and pok and not net.demand_sources(r):
             add("demand", i, "customer_id", f"no lane into {r.customer_id!r} can carry "
                 f"{r.product_id!r} from a site that stocks it")
@@ -137,7 +153,7 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         ref("disruptions", i, "product_id", r.product_id, products, "product")
         ref("disruptions", i, "customer_id", r.customer_id, sites, "site")
         if r.kind.value == "supplier_failure" and r.site_id in sites and \
-                sites[r.site_id].kind != SiteKind.SUPPLIER:
+                sites[r.site_id].kind not in (SiteKind.SUPPLIER, SiteKind.EXTERNAL_SUPPLIER):
             add("disruptions", i, "site_id", f"supplier_failure needs a supplier site; "
                 f"{r.site_id!r} is a {sites[r.site_id].kind.value}")
 
@@ -186,8 +202,9 @@ def _check_reachability(net: Network, tables, add) -> list[Problem]:
             return False
         on_stack.add(sp)
         pol = net.policies.get(sp)
-        result = False
-        if pol is not None and net.sites[sp[0]].is_open:
+        site = net.sites[sp[0]]
+        result = site.is_external_supplier and site.is_open  # ships whatever is ordered
+        if pol is not None and site.is_open:
             if pol.is_make:
                 result = all(ok((sp[0], b.input_product_id)) for b in net.bom.get(sp, ()))
             else:
@@ -201,8 +218,9 @@ def _check_reachability(net: Network, tables, add) -> list[Problem]:
     for i, d in tables["demand"]:
         srcs = net.demand_sources(d)
         makers = {s for (s, p) in net.production if p == d.product_id}
+        makers |= {s for s, row in net.sites.items() if row.is_external_supplier}
         if not makers:
-            add("demand", i, "product_id", f"no site produces {d.product_id!r}")
+            add("demand", i, "product_id", f"no site produces or supplies {d.product_id!r}")
             continue
         if not any(nx.has_path(graph, m, d.customer_id) for m in makers if m in graph):
             add("demand", i, "customer_id", f"no producing site of {d.product_id!r} can reach "
@@ -210,7 +228,7 @@ def _check_reachability(net: Network, tables, add) -> list[Problem]:
             continue
         if not any(ok((lane.origin_id, d.product_id)) for lane in srcs):
             add("demand", i, "customer_id", f"{d.customer_id!r} cannot be supplied with "
-                f"{d.product_id!r}: its sources do not trace back to an open producing site "
-                "through the policies and bill of materials")
+                f"{d.product_id!r}: its sources do not trace back to an open producing site or "
+                "external supplier through the policies and bill of materials")
     _ = producers
     return []

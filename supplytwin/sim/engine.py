@@ -22,7 +22,9 @@ import simpy
 from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
+from supplytwin.sim import initial_state
 from supplytwin.sim.disruptions import DisruptionState
+from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
 from supplytwin.sim.lots import Lot, Parcel
 from supplytwin.sim.production import Plant
@@ -90,6 +92,13 @@ class Model:
             if row.origin_id in open_sites and row.destination_id in open_sites
         }
         self.stockpoints: dict[tuple[str, str], Stockpoint] = {}
+        #: vendors outside the network (site kind external_supplier), by site
+        self.suppliers: dict[str, ExternalSupplier] = {
+            s: ExternalSupplier(self, s) for s, row in self.net.sites.items()
+            if row.is_external_supplier and s in open_sites
+        }
+        #: where a stock point orders from when its lane starts at an external supplier
+        self.supply_outlets: dict[tuple[str, str], SupplyOutlet] = {}
         for (site, product), pol in self.net.policies.items():
             if site not in open_sites:
                 continue
@@ -101,6 +110,11 @@ class Model:
             self.stockpoints[(site, product)] = Stockpoint(
                 self, site, product, pol, self.net.products[product].shelf_life_days
             )
+        for (_site, product), sp in self.stockpoints.items():
+            for lane in sp.lanes:
+                if lane.origin_id in self.suppliers:
+                    self.supply_outlets[(lane.origin_id, product)] = \
+                        self.suppliers[lane.origin_id].outlet(product)
         self.plants: dict[str, Plant] = {
             site: Plant(self, site) for site in {s for (s, _p) in self.net.production}
             if site in open_sites
@@ -129,14 +143,20 @@ class Model:
                 min_shelf_life_frac=frac,
                 backorder=demand_mod.backorders(d),
             )
-        self._load_initial_stock()
+        #: what the model remembers of the snapshot it started from (None: initial stock)
+        self.state_book = None
+        if scenario.state is None:
+            self._load_initial_stock()
+        else:  # start from the real network's state; decisions wait for day 0's process
+            self.state_book = initial_state.apply(self, scenario.state)
         for sp in self.stockpoints.values():
             if not sp.continuous_review:
                 self.env.process(sp.periodic_review())
         demand_mod.start_demand(self)
         self.env.process(self._daily())
-        for sp in self.stockpoints.values():
-            sp.review()
+        if scenario.state is None:
+            for sp in self.stockpoints.values():
+                sp.review()
 
     # ---- set-up -----------------------------------------------------------------------------
     def _max_surge(self) -> dict[tuple[str, str], float]:
@@ -213,29 +233,39 @@ class Model:
         return cap - self.storage_used[key]
 
     def customer_order(self, d, quantity: float) -> None:
-        stream = self._demand_streams.get((d.customer_id, d.product_id))
+        self.customer_order_of(d.customer_id, d.product_id, quantity)
+
+    def customer_order_of(self, customer_id: str, product_id: str, quantity: float, *,
+                          placed_day: float | None = None, due_day: float | None = None,
+                          backorder: bool | None = None) -> Order | None:
+        """Place a customer order now (placed and due days default to now and the stream's
+        promise; an accepted order from a snapshot passes its own, and is backordered)."""
+        stream = self._demand_streams.get((customer_id, product_id))
         if stream is None:
-            return
+            return None
         now = self.env.now
-        order = Order(next(self._order_ids), d.customer_id, d.product_id, quantity, now,
-                      now + stream.due_days, self.recorder.counts(now))
+        order = Order(next(self._order_ids), customer_id, product_id, quantity,
+                      now if placed_day is None else placed_day,
+                      now + stream.due_days if due_day is None else due_day,
+                      self.recorder.counts(now))
         if self.keep_orders:
             self.orders.append(order)
         self.open_orders[order.order_id] = order
         lane = self.pick_lane(stream.lanes)
         sp, lane_model = stream.served_by[lane.lane_id]
-        backorder = stream.backorder
+        backorder = stream.backorder if backorder is None else backorder
         served = sp.request(Request(quantity, lane_model.shipper(None, order),
                                     stream.min_shelf_life_frac, order), backorder=backorder)
         order.filled_immediately_units = served
         if order.counts:
-            t = self.recorder.tally[d.product_id]
+            t = self.recorder.tally[product_id]
             t.demand_units += quantity
             t.orders += 1
             t.filled_immediately_units += served
             t.orders_filled_immediately += served >= quantity - 1e-9
             if backorder:
                 t.backordered_units += quantity - served
+        return order
 
     def record_lost(self, order: Order, quantity: float) -> None:
         if order.counts:
@@ -292,6 +322,16 @@ class Model:
             rec.tally[product_id].produced_units += output
         rec.event(self.env.now, "produce", lot_id=lot.lot_id, product_id=product_id,
                   site_id=site_id, quantity_units=output, inputs=";".join(lot.inputs))
+
+    def record_supply(self, site, lot: Lot, units: float) -> None:
+        """An external supplier dispatches ``units`` of a fresh ``lot``: they enter the system."""
+        rec = self.recorder
+        pid = lot.product_id
+        rec.ledger.supplied[pid] += units
+        if rec.counts(self.env.now):
+            rec.costs.production += site.supply_cost_usd_per_unit * units
+        rec.event(self.env.now, "supply", lot_id=lot.lot_id, product_id=pid,
+                  site_id=site.site_id, quantity_units=units)
 
     def record_rejection(self, site_id, product_id, output, lot, failed: bool) -> None:
         rec = self.recorder
@@ -479,7 +519,9 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     model = Model(scenario, seed, replication, log_events, keep_orders)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
-    if progress is None:
+    if horizon <= 0:
+        pass  # a run of 0 days (from a snapshot): the state as it was given
+    elif progress is None:
         model.env.run(until=horizon)
     else:
         step = max(1.0, horizon / 50)
@@ -508,6 +550,8 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         wall_seconds=time.time() - started,
         event_loop_seconds=event_loop_seconds,
         events_processed=_events_processed(model.env),
+        end_state=(initial_state.end_state(model, model.state_book)
+                   if scenario.state is not None else None),
     )
 
 

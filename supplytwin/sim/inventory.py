@@ -254,7 +254,8 @@ class Stockpoint:
             if q <= 0:
                 continue
             self.on_order_units += q
-            upstream = self.model.stockpoints[(lane.origin_id, self.product_id)]
+            key = (lane.origin_id, self.product_id)
+            upstream = self.model.stockpoints.get(key) or self.model.supply_outlets[key]
             ship = self.model.lanes[lane.lane_id].shipper(self, None)
             upstream.request(Request(q, ship))
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from supplytwin.model import Mode, TemperatureClass
+from supplytwin.model import Mode, SiteKind, TemperatureClass
+from supplytwin.model.enums import PRODUCING_KINDS
 
 from supplytwin.sim.service import service_tallies
 
@@ -30,7 +31,10 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
     "lost_units": ("units", "Units of customer demand lost (unmet_demand = lost, or replacement impossible)."),
     "stockout_days": ("site-product-days", "Days on which a customer-facing stock point ended the day at or below kpis.stockout_threshold_units, summed over stock points."),
     "patients_affected": ("patients", "Units not shipped at once (backordered or lost) x the product's patients_per_unit."),
-    "avg_on_hand_units": ("units", "Time-average of released stock on hand over all stock points."),
+    "avg_on_hand_units": ("units", "Time-average of released stock on hand over all stock points (external suppliers hold no stock of ours and are not counted)."),
+    "avg_on_hand_plants_units": ("units", "Time-average stock on hand at stock points of producing sites (suppliers, drug-substance, fill-finish and packaging plants): inputs and finished goods."),
+    "avg_on_hand_dcs_units": ("units", "Time-average stock on hand at stock points of distribution centres and wholesalers."),
+    "avg_backlog_units": ("units", "Time-average of customer units on backorder, over all stock points (expected backorders; per product in kpis_by_product)."),
     "days_of_supply": ("days", "Time-average stock at customer-facing stock points / mean daily customer demand."),
     "expired_units": ("units", "Units written off at expiry (on hand or on arrival)."),
     "excursion_loss_units": ("units", "Units destroyed by QA after temperature excursions exhausted their stability budget."),
@@ -56,6 +60,12 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
 #: columns of the daily time series (end of each day, per stock point)
 DAILY_COLUMNS = ["time_days", "site_id", "product_id", "on_hand_units", "in_transit_units",
                  "on_order_units", "backlog_units"]
+
+#: echelons of the on-hand KPIs: the site kinds whose stock points each one sums
+ECHELONS: dict[str, frozenset[SiteKind]] = {
+    "plants": PRODUCING_KINDS,
+    "dcs": frozenset({SiteKind.DISTRIBUTION_CENTRE, SiteKind.WHOLESALER}),
+}
 
 COLD = (TemperatureClass.REFRIGERATED, TemperatureClass.FROZEN, TemperatureClass.ULTRA_COLD)
 
@@ -113,6 +123,16 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
         sp.on_hand.close(horizon)
         sp.customer_backlog.close(horizon)
     k["avg_on_hand_units"] = sum(sp.on_hand.area for sp in model.stockpoints.values()) / window
+    for echelon, kinds in ECHELONS.items():
+        k[f"avg_on_hand_{echelon}_units"] = sum(
+            sp.on_hand.area for sp in model.stockpoints.values()
+            if net.sites[sp.site_id].kind in kinds) / window
+    backlog_area: dict[str, float] = defaultdict(float)
+    on_hand_area: dict[str, float] = defaultdict(float)
+    for sp in model.stockpoints.values():
+        backlog_area[sp.product_id] += sp.customer_backlog.area
+        on_hand_area[sp.product_id] += sp.on_hand.area
+    k["avg_backlog_units"] = sum(backlog_area.values()) / window
     facing_on_hand = sum(sp.on_hand.area for sp in facing) / window
     daily_demand = demand / window
     k["days_of_supply"] = facing_on_hand / daily_demand if daily_demand else float("nan")
@@ -156,10 +176,36 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
             "excursion_loss_units": t.excursion_loss_units,
             "qc_rejected_batches": t.qc_rejected_batches,
             "produced_units": t.produced_units,
+            "avg_on_hand_units": on_hand_area.get(p, 0.0) / window,
+            "avg_backlog_units": backlog_area.get(p, 0.0) / window,
         }
         for p, t in sorted(tallies.items())
     ])
     return {name: float(k[name]) for name in KPI_DOCS}, by_product
+
+
+def echelon_of(kind: SiteKind) -> str:
+    """The echelon of a site kind in the inventory KPIs: plants, dcs, or other."""
+    return next((name for name, kinds in ECHELONS.items() if kind in kinds), "other")
+
+
+def stock_point_levels(timeseries: pd.DataFrame, site_kinds: dict[str, SiteKind],
+                       warmup_days: float) -> pd.DataFrame:
+    """Mean end-of-day on hand and backlog per stock point after the warm-up.
+
+    ``timeseries`` is the daily table of one run or of stacked replications (a
+    ``replication`` column); the result has one row per replication and stock point:
+    replication (when given), site_id, product_id, echelon, on_hand_units, backlog_units.
+    """
+    cols = ["site_id", "product_id", "echelon", "on_hand_units", "backlog_units"]
+    if timeseries.empty:
+        return pd.DataFrame(columns=cols)
+    keys = [c for c in ("replication", "site_id", "product_id") if c in timeseries.columns]
+    measured = timeseries[timeseries["time_days"] > warmup_days]
+    out = measured.groupby(keys, as_index=False)[["on_hand_units", "backlog_units"]].mean()
+    out.insert(keys.index("product_id") + 1, "echelon",
+               [echelon_of(site_kinds[s]) for s in out["site_id"]])
+    return out
 
 
 def service_by_customer(model: Model) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 For every product, at the end of every run::
 
-    initial stock + produced
+    initial stock + produced + supplied (dispatched by external suppliers)
         = delivered to customers + consumed by production
         + on hand + in QC + in transit (queued, travelling, at the dock) + in excursion quarantine
         + written off (expired + destroyed after excursions + rejected by QC)
@@ -76,6 +76,7 @@ def check_mass_balance(model: Model, rel_tol: float = 1e-9) -> pd.DataFrame:
             "product_id": pid,
             "initial_units": led.initial[pid],
             "produced_units": led.produced[pid],
+            "supplied_units": led.supplied[pid],
             "delivered_units": led.delivered[pid],
             "consumed_units": led.consumed[pid],
             "on_hand_units": where["on_hand"][pid],
@@ -86,15 +87,15 @@ def check_mass_balance(model: Model, rel_tol: float = 1e-9) -> pd.DataFrame:
             "excursion_destroyed_units": led.excursion_destroyed[pid],
             "rejected_units": led.rejected[pid],
         }
-        inflow = r["initial_units"] + r["produced_units"]
+        inflow = r["initial_units"] + r["produced_units"] + r["supplied_units"]
         outflow = sum(v for k, v in r.items() if k not in ("product_id", "initial_units",
-                                                            "produced_units"))
+                                                            "produced_units", "supplied_units"))
         r["imbalance_units"] = inflow - outflow
         rows.append(r)
         if abs(inflow - outflow) > rel_tol * max(1.0, inflow) + 1e-6:
             raise MassBalanceError(
                 f"mass balance violated for product {pid!r}: in {inflow:.6f} units "
-                f"(initial + produced) but out + stocks {outflow:.6f} units: {r}"
+                f"(initial + produced + supplied) but out + stocks {outflow:.6f} units: {r}"
             )
     inbound = _inbound_by_stockpoint(model)
     for sp in model.stockpoints.values():

@@ -3,7 +3,7 @@
 Two kinds of bookkeeping are kept apart on purpose:
 
 * the :class:`Ledger` counts every unit that enters or leaves the system over the whole run
-  (initial stock, production, deliveries, consumption by production, write-offs). At the end
+  (initial stock, production, external supply, deliveries, consumption by production, write-offs). At the end
   of every run it is checked against a census of where the units physically are; a difference
   is a :class:`~supplytwin.errors.MassBalanceError`, never a warning;
 * the :class:`Recorder` tallies what KPIs need, only after the warm-up, and integrates levels
@@ -55,6 +55,8 @@ class Ledger:
 
     initial: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     produced: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    #: dispatched by external suppliers (enters the system like production)
+    supplied: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     delivered: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     consumed: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     expired: dict[str, float] = field(default_factory=lambda: defaultdict(float))

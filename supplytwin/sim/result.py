@@ -7,6 +7,7 @@ across processes and stacked into experiments.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -37,6 +38,8 @@ class RunResult:
     #: of wall_seconds, the time SimPy spent processing events (set-up and KPIs excluded)
     event_loop_seconds: float = 0.0
     events_processed: int = 0
+    #: the state at the end, for a run started from a snapshot (seeds the next run)
+    end_state: Any = None
 
     def customers_of_lot(self, lot_id: str) -> pd.DataFrame:
         """Recall drill: which customers received units of ``lot_id`` (needs log_events)."""

@@ -36,11 +36,12 @@ if TYPE_CHECKING:
 class Shipment:
     """Picked parcels on their way along one lane, to a stock point or to a customer."""
 
-    __slots__ = ("destination", "order", "parcels", "picked_day", "product_id", "units")
+    __slots__ = ("destination", "lane_id", "order", "parcels", "picked_day", "product_id",
+                 "units")
 
     def __init__(self, parcels: list[Parcel], destination: Stockpoint | None,
                  order: Order | None, product_id: str, picked_day: float = 0.0,
-                 units: float | None = None):
+                 units: float | None = None, lane_id: str | None = None):
         self.parcels = parcels
         #: receiving stock point (replenishment) or None for a customer delivery
         self.destination = destination
@@ -49,6 +50,8 @@ class Shipment:
         self.picked_day = picked_day
         #: total of the parcels, kept in step by set_parcels (the hot path reads it often)
         self.units = sum(p.quantity_units for p in parcels) if units is None else units
+        #: the lane it travels on (end-state snapshots name it)
+        self.lane_id = lane_id
 
     def set_parcels(self, parcels: list[Parcel]) -> None:
         self.parcels = parcels
@@ -107,7 +110,8 @@ class Lane:
         product_id = destination.product_id if destination is not None else order.product_id
 
         def ship(parcels: list[Parcel], units: float) -> None:
-            sh = Shipment(parcels, destination, order, product_id, self.model.env.now, units)
+            sh = Shipment(parcels, destination, order, product_id, self.model.env.now, units,
+                          self.row.lane_id)
             if destination is not None:
                 destination.in_transit_units += sh.units
             self.enqueue(sh)
@@ -237,4 +241,5 @@ def _split_shipment(sh: Shipment, units: float) -> Shipment | None:
             taken.append(p.split(need))
             need = 0.0
     sh.set_parcels(rest)
-    return Shipment(taken, sh.destination, sh.order, sh.product_id, sh.picked_day)
+    return Shipment(taken, sh.destination, sh.order, sh.product_id, sh.picked_day,
+                    lane_id=sh.lane_id)

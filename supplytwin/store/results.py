@@ -63,6 +63,10 @@ def write_run_folder(out: Path, scenario: Scenario, result: RunResult, started: 
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.service_by_customer.to_parquet(tmp / "service_by_customer.parquet", index=False)
         result.mass_balance.to_parquet(tmp / "mass_balance.parquet", index=False)
+        if result.end_state is not None:  # a run from a snapshot: its end seeds the next run
+            from supplytwin.state import write_snapshot
+
+            write_snapshot(tmp / "end_state", result.end_state)
         if not result.events.empty:
             result.events.astype({c: "string" for c in result.events.columns
                                   if result.events[c].dtype == object}).to_parquet(

@@ -31,8 +31,13 @@ def single_stage(tmp: Path, *, demand_rate: float, lead_time: str, policy: dict[
                  seed: int = 1, extra_demand: dict[str, Any] | None = None,
                  initial_dc_units: float = 0.0, product: dict[str, Any] | None = None,
                  upstream_units: float = 1e9, initial_lots: list[dict[str, Any]] | None = None,
-                 production: dict[str, Any] | None = None):
+                 production: dict[str, Any] | None = None,
+                 external_supplier: dict[str, Any] | None = None, schedule: str = "on_demand"):
     """A supplier with (practically) unlimited stock -> a DC with ``policy`` -> one customer.
+
+    With ``external_supplier`` (its supply_* columns, possibly empty) the supplier is a vendor
+    of kind external_supplier instead: no stock, production or policy row of its own.
+    ``schedule`` is the departure schedule of the supplier-to-DC lane.
 
     The DC replenishes over an ``on_demand`` lane with transit ``lead_time``; customer orders
     are single units arriving as a Poisson process at ``demand_rate`` per day, served from the
@@ -42,31 +47,42 @@ def single_stage(tmp: Path, *, demand_rate: float, lead_time: str, policy: dict[
             "shelf_life_days": 1e7, "unit_value_usd": 1, "units_per_batch": 1}
     prod.update(product or {})
     write_table(tmp / "products.csv", [prod])
+    up = {"site_id": "UP", "kind": "fill_finish", "latitude": 50, "longitude": 8}
+    if external_supplier is not None:
+        up = {**up, "kind": "external_supplier", **external_supplier}
     write_table(tmp / "sites.csv", [
-        {"site_id": "UP", "kind": "fill_finish", "latitude": 50, "longitude": 8},
+        up,
         {"site_id": "DC", "kind": "distribution_centre", "latitude": 51, "longitude": 7},
         {"site_id": "C1", "kind": "customer", "latitude": 52, "longitude": 13},
     ])
     prow = {"site_id": "UP", "product_id": "P1", "cycle_time_days": "fixed(1)"}
     prow.update(production or {})
-    write_table(tmp / "production.csv", [prow])
+    if external_supplier is None:
+        write_table(tmp / "production.csv", [prow])
+    else:
+        (tmp / "production.csv").write_text("site_id,product_id,cycle_time_days\n")
     write_table(tmp / "lanes.csv", [
         {"lane_id": "L-UP-DC", "origin_id": "UP", "destination_id": "DC", "mode": "road",
-         "transit_time_days": lead_time, "departure_schedule": "on_demand", "packaging": "ambient"},
+         "transit_time_days": lead_time, "departure_schedule": schedule, "packaging": "ambient"},
         {"lane_id": "L-DC-C1", "origin_id": "DC", "destination_id": "C1", "mode": "road",
          "transit_time_days": "fixed(1)", "departure_schedule": "on_demand", "packaging": "ambient"},
     ])
-    write_table(tmp / "policies.csv", [
-        {"site_id": "UP", "product_id": "P1", "policy": "s_S", "reorder_point_units": 0,
-         "order_up_to_units": 0, "sources": "make"},
-        {"site_id": "DC", "product_id": "P1", "sources": "L-UP-DC", **policy},
-    ])
-    stock = [{"site_id": "UP", "product_id": "P1", "lot_id": "BIG", "quantity_units": upstream_units}]
+    policies = [{"site_id": "DC", "product_id": "P1", "sources": "L-UP-DC", **policy}]
+    stock = []
+    if external_supplier is None:
+        policies.insert(0, {"site_id": "UP", "product_id": "P1", "policy": "s_S",
+                            "reorder_point_units": 0, "order_up_to_units": 0, "sources": "make"})
+        stock.append({"site_id": "UP", "product_id": "P1", "lot_id": "BIG",
+                      "quantity_units": upstream_units})
+    write_table(tmp / "policies.csv", policies)
     if initial_dc_units:
         stock.append({"site_id": "DC", "product_id": "P1", "lot_id": "DC0",
                       "quantity_units": initial_dc_units})
     stock += initial_lots or []
-    write_table(tmp / "initial_stock.csv", stock)
+    if stock:
+        write_table(tmp / "initial_stock.csv", stock)
+    else:
+        (tmp / "initial_stock.csv").write_text("site_id,product_id,lot_id,quantity_units\n")
     d = {"customer_id": "C1", "product_id": "P1", "orders_per_day": demand_rate,
          "order_size_units": "fixed(1)", "unmet_demand": unmet}
     d.update(extra_demand or {})

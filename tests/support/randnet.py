@@ -15,6 +15,7 @@ invalid draw fails loudly (it would be a bug in this generator, not a skipped ex
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ import yaml
 from hypothesis import strategies as st
 
 from supplytwin.scenario import load_scenario
+from supplytwin.stochastic import parse_distribution
 from tests.support.netbuild import write_table
 
 CLASSES = ("crt", "refrigerated", "frozen")
@@ -129,16 +131,23 @@ def random_networks(draw) -> dict[str, Any]:
         mode = draw(st.sampled_from(["road", "air", "sea", "rail", "courier"] if passive
                                     else ["road", "air", "sea", "rail"]))
         schedule = draw(st.sampled_from(["daily", "on_demand", "every:3", "weekly:mon,thu"]))
+        transit = _dist(draw, 0.1, 6)
+        qualified = draw(st.floats(12, 120)) if passive else None
+        if passive and d.startswith("C"):
+            # validate refuses a customer no lane can serve within its shipper's qualified
+            # hours (supplytwin.model.feasibility); upstream lanes may still run over them
+            t = parse_distribution(transit)
+            qualified = max(qualified, 24 * (t.mean + 2 * math.sqrt(t.variance)) + 1)
         lanes.append({
             "lane_id": lane_id, "origin_id": o, "destination_id": d, "mode": mode,
-            "transit_time_days": _dist(draw, 0.1, 6),
+            "transit_time_days": transit,
             "cost_per_unit_usd": 1, "cost_per_shipment_usd": 10,
             # an on_demand lane sends a vehicle per shipment: no capacity per departure
             "capacity_units_per_departure": None if schedule == "on_demand" else
             _maybe(draw, st.integers(5, 500), p_none=0.6),
             "departure_schedule": schedule,
             "packaging": "passive_refrigerated" if passive else "active",
-            "qualified_hours": draw(st.floats(12, 120)) if passive else None,
+            "qualified_hours": qualified,
             "excursion_hazard_per_day": draw(st.sampled_from([0, 0.01, 0.2])),
             "co2_kg_per_unit": 0.1,
         })

@@ -37,7 +37,8 @@ REPS = 4
 EVIL_NAME = 'Tiny <script>alert("name")</script> & co'
 EVIL_DESCRIPTION = "Ships <b>fast</b> <img src=https://example.com/x.png onerror=alert(1)>"
 WHATIF_NAME = "Lean DC <script>alert(2)</script>"
-SECTIONS = ["At a glance", "Service levels", "All KPIs", "Stock and backlog over time", "Waste",
+SECTIONS = ["At a glance", "Service levels", "All KPIs", "Stock and backlog over time",
+            "Stock by stock point", "Waste",
             "Cost", "Network map", "Lineage"]
 
 
@@ -416,3 +417,19 @@ def test_clip_ci_and_number_format() -> None:
     assert H._num(-0.0001, "units", 0) == "0"
     assert H._num(-1234.4, "USD", 0) == "−$1,234"
     assert H._num(0.5, "fraction", 1, sign=True) == "+50.0 %"
+
+
+def test_stock_by_stock_point_lists_each_stock_point_by_echelon(report: str, experiment) -> None:
+    result, _m = experiment
+    ts = result.timeseries()
+    warm = result.scenario.simulation.warmup_days
+    assert 'id="stock-points"' in report
+    section = report.split('id="stock-points"', 1)[1].split("</section>", 1)[0]
+    # one row per stock point of the run, with the mean over replications of the end-of-day
+    # levels after the warm-up, computed here from the daily table directly
+    measured = ts[ts["time_days"] > warm]
+    for (site, product), g in measured.groupby(["site_id", "product_id"]):
+        mean = g.groupby("replication")["on_hand_units"].mean().mean()
+        echelon = "dcs" if site == "DC" else "plants"
+        assert (f"<td>{echelon}</td><td>{site}</td><td>{product}</td>"
+                f'<td class="num">{mean:,.1f}</td>') in section

@@ -201,7 +201,7 @@ def test_unknown_enum_value(tiny_dir: Path) -> None:
     ("text", "reason"),
     [
         ("lognormal(mean=2)", "lognormal() needs cv"),
-        ("weibull(2, 3)", "unknown distribution 'weibull'"),
+        ("gumbel(2, 3)", "unknown distribution 'gumbel'"),  # weibull is known since calibration
         ("triangular(5, 3, 1)", "low <= mode <= high"),
         ("about three days", "cannot read"),
     ],
@@ -464,3 +464,46 @@ def test_problems_in_several_files_are_reported_in_one_pass(tiny_dir: Path) -> N
     assert {"scenario.yaml", "products.csv", "lanes.csv", "initial_stock.csv"} <= files
     message = str(info.value)
     assert f"{len(info.value.problems)} problems found" in message
+
+
+# ---------------------------------------------------------------- external suppliers ----------
+def make_external(d: Path, *, keep_production: bool = False, keep_policy: bool = False) -> None:
+    """The tiny network's API supplier S as a vendor: kind external_supplier, and (unless
+    kept) without its production and policy rows."""
+    set_cell(d, "sites", 1, "kind", "external_supplier")
+    set_cell(d, "sites", 1, "supply_lead_time_days", "fixed(3)")
+    for table, keep in (("production", keep_production), ("policies", keep_policy)):
+        header, rows = read_table(d, table)
+        write_table(d, table, header, [r for r in rows if keep or r[0] != "S"])
+
+
+def test_external_supplier_needs_no_stock_policy_or_production(tiny_dir: Path) -> None:
+    make_external(tiny_dir)
+    assert check_scenario(tiny_dir / "scenario.yaml") == []
+    sc = load_scenario(tiny_dir / "scenario.yaml")
+    assert sc.network.sites["S"].is_external_supplier
+
+
+def test_external_supplier_with_a_production_row(tiny_dir: Path) -> None:
+    make_external(tiny_dir, keep_production=True)
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "production.csv", "site_id",
+           "is an external_supplier", row=1)
+
+
+def test_external_supplier_with_a_policy_row(tiny_dir: Path) -> None:
+    make_external(tiny_dir, keep_policy=True)
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "policies.csv", "site_id",
+           "holds no stock of ours", row=1)
+
+
+def test_supply_columns_on_a_site_that_is_no_external_supplier(tiny_dir: Path) -> None:
+    set_cell(tiny_dir, "sites", 3, "supply_on_time_prob", "0.9")
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
+           "supply_on_time_prob only applies to kind external_supplier", row=3)
+
+
+def test_unreliable_external_supplier_needs_its_lateness(tiny_dir: Path) -> None:
+    make_external(tiny_dir)
+    set_cell(tiny_dir, "sites", 1, "supply_on_time_prob", "0.9")
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
+           "needs supply_late_days", row=1)
