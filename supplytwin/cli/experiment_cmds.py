@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from supplytwin.cli.common import SetOption, make_console, user_errors
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
 
-runs_app = typer.Typer(help="The run registry: list, show and diff recorded runs.",
+runs_app = typer.Typer(help="The run registry: list, show, diff and export recorded runs.",
                        no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
@@ -154,7 +155,8 @@ def compare(
     workers: Workers = None,
     dask: Dask = None,
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
-    report: Annotated[bool, typer.Option(help="Write a self-contained HTML report.")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Write a self-contained HTML report.")] = False,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     runs_dir: RunsDir = None,
@@ -243,10 +245,18 @@ def runs_list(
     runs_dir: RunsDir = None,
 ) -> None:
     """Recorded runs, newest first."""
-    from supplytwin.store.registry import Registry
+    from supplytwin.store.registry import Registry, default_runs_dir
 
     with user_errors():
-        recs = Registry(runs_dir).list(limit=limit, kind=kind, search=search)
+        where = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        if not Registry.exists(where):
+            # never create a registry just to say it is empty
+            make_console(stderr=True).print(
+                f"no run registry in {where}/ (nothing has been run with this --runs-dir; "
+                "runs go to ./runs unless --runs-dir or SUPPLYTWIN_RUNS_DIR say otherwise)",
+                soft_wrap=True, markup=False)
+            return
+        recs = Registry(where).list(limit=limit, kind=kind, search=search)
         con = make_console()
         rows = []
         for r in recs:
@@ -286,7 +296,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
     from supplytwin.store.registry import Registry
 
     with user_errors():
-        r = Registry(runs_dir).get(run_id)
+        r = Registry.open_existing(runs_dir).get(run_id)
         con = make_console()
         t = Table(title=f"run {r.run_id}", show_header=False)
         t.add_column("field")
@@ -344,7 +354,7 @@ def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
     from supplytwin.store.registry import Registry
 
     with user_errors():
-        reg = Registry(runs_dir)
+        reg = Registry.open_existing(runs_dir)
         ra, rb = reg.get(a), reg.get(b)
         con = make_console()
         t = Table(title=f"{ra.run_id}  vs  {rb.run_id}")
@@ -367,3 +377,51 @@ def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
                 unit = KPI_DOCS[name][0]
                 t.add_row(name, fmt(ma, unit), fmt(mb, unit))
         con.print(t if t.row_count else "the two runs agree on lineage and KPIs")
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique part of it).")],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="csv (a folder of CSV files) or xlsx (one Excel workbook).")
+    ] = "csv",
+    out: Annotated[Path | None, typer.Option(
+        help="Where to write (default: ./RUN_ID-tables/ for csv, ./RUN_ID.xlsx for xlsx).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")
+                         ] = False,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Write a run's tables (KPIs, per replication, per product, per customer, daily time
+    series, lanes; a comparison's differences, a sweep's points) as CSV files or one xlsx
+    workbook.
+
+    \b
+    Examples:
+      supplytwin runs export 20270101-120000-run-baseline-ab12
+      supplytwin runs export ab12 --format xlsx --out baseline.xlsx
+    """
+    from supplytwin.experiment.export import FORMATS, export_run
+    from supplytwin.store.registry import Registry
+
+    with user_errors():
+        if fmt not in FORMATS:
+            raise SupplytwinError(f"--format {fmt!r}: choose csv or xlsx")
+        rec = Registry.open_existing(runs_dir).get(run_id)
+        if rec.shown_status != "complete" or not rec.artefacts:
+            raise SupplytwinError(f"run {rec.run_id} is {rec.shown_status}: it has no complete "
+                                  "tables to export")
+        target = out or Path(f"{rec.run_id}-tables" if fmt == "csv" else f"{rec.run_id}.xlsx")
+        err = make_console(stderr=True)
+        with err.status("exporting", spinner="dots") if err.is_terminal else _nothing() as st:
+            def progress(name: str) -> None:
+                if st is not None:
+                    st.update(f"exporting {name}")
+
+            written = export_run(Path(rec.artefacts), fmt, target, overwrite, progress)
+        make_console().print(f"run {rec.run_id}: tables written to {written}", soft_wrap=True)
+
+
+@contextmanager
+def _nothing():
+    yield None
