@@ -94,13 +94,16 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
 
 
 def default_runs(rows: list[dict[str, Any]]) -> list[str]:
-    """The newest run and, as its base, the newest earlier run with the same seed (a paired
-    comparison), else the one before it."""
+    """The newest run and, as its base: the newest earlier run of the scenario it is a what-if
+    of (its ``base_name``) with the same seed, else the newest earlier run with the same seed
+    (a paired comparison), else the one before it."""
     if len(rows) < 2:
         return []
     newest = rows[0]
     same = [r for r in rows[1:] if r["seed"] == newest["seed"]]
-    base = same[0] if same else rows[1]
+    base_of = newest.get("base_name")
+    own_base = [r for r in same if base_of and r.get("scenario") == base_of]
+    base = own_base[0] if own_base else same[0] if same else rows[1]
     return [base["run_id"], newest["run_id"]]
 
 

@@ -288,7 +288,7 @@ def layout(scenario: str | None = None, **_query: Any) -> html.Div:
                             services.kind_options(), None, id=f"{P}-new-kind",
                             placeholder="choose a kind")),
                         field("Applies to", dcc.Dropdown([], None, id=f"{P}-new-target",
-                                                         placeholder="choose a kind first")),
+                                                         placeholder="what it applies to")),
                     ], className="controls"),
                     html.Div([
                         html.Span("starts on", className="knob-unit"),

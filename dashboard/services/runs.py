@@ -31,6 +31,7 @@ def _record_row(r: RunRecord) -> dict[str, Any]:
     return {
         "run_id": r.run_id, "kind": r.kind, "status": r.shown_status,
         "created_at": r.created_at, "scenario": r.scenario_name or "",
+        "base_name": getattr(r, "base_name", None) or "",
         "replications": r.replications, "seed": r.seed,
         "fill_rate": fr.get("mean") if isinstance(fr, dict) else None,
         "cost_total_usd": cost.get("mean") if isinstance(cost, dict) else None,

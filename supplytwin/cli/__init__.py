@@ -67,6 +67,7 @@ from supplytwin.cli import (  # noqa: F401, E402
     optimize_cmds,
     run_cmds,
     scenario_cmds,
+    stress_cmds,
     twin_cmds,
 )
 

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.cells import cell_len
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -111,9 +112,10 @@ def summary_table(result, title: str, kpis: list[str]) -> Table:
     return t
 
 
-def difference_table(diff, whatif: str, kpis: list[str]) -> Table:
+def difference_table(diff, whatif: str, kpis: list[str], what: str = "") -> Table:
     d = diff[(diff["whatif"] == whatif) & diff["kpi"].isin(kpis)].set_index("kpi")
-    t = Table(title=f"{whatif} minus base (paired over common random numbers; * = significant)")
+    t = Table(title=f"{whatif} minus base{what} (paired over common random numbers; "
+              "* = significant)")
     for c in ("KPI", "base", "what-if", "difference", "paired 95 % CI", ""):
         t.add_column(c, justify="left" if c == "KPI" else "right")
     for k in kpis:
@@ -184,6 +186,10 @@ def compare(
             if r.changes:
                 con.print(f"{r.label}: " + "; ".join(c.text for c in r.changes))
             con.print(difference_table(diff, r.label, shown))
+            if not kpi:  # which cost groups (supplytwin.model.costs) make the cost difference
+                from supplytwin.model.costs import SIM_COST_KPIS
+
+                con.print(difference_table(diff, r.label, list(SIM_COST_KPIS), ", cost by group"))
         con.print(f"run {outcome.run_id}: artefacts in {outcome.folder}")
 
 
@@ -327,6 +333,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
             for f, v in r.data_sha256.items():
                 h.add_row(f, v)
             con.print(h)
+        _print_provenance(con, r.artefacts)
         kp = (r.kpi_summary or {}).get("kpis", {})
         base = (r.kpi_summary or {}).get("base") or {}
         if kp:
@@ -425,3 +432,30 @@ def runs_export(
 @contextmanager
 def _nothing():
     yield None
+
+
+def _print_provenance(con, artefacts) -> None:
+    """Where the run's state and calibrated parameters came from (its manifest's lineage)."""
+    import json
+
+    try:
+        m = json.loads((Path(str(artefacts)) / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError, TypeError):
+        return
+    resolved = m.get("resolved_scenario") or {}
+    rows = []
+    if isinstance(resolved.get("state"), dict):
+        st = resolved["state"]
+        rows.append(("state snapshot", f"{st.get('folder', '')} of {st.get('snapshot_date', '')}"))
+    for p in resolved.get("provenance") or []:
+        if isinstance(p, dict):
+            rows.append((str(p.get("kind", "calibration")),
+                         f"{p.get('source', '')} (sha256 {str(p.get('sha256', ''))[:12]}…), "
+                         f"period {p.get('period', '')}"))
+    if rows:
+        t = Table(title="inputs from the real network")
+        t.add_column("input")
+        t.add_column("provenance")
+        for a, b in rows:
+            t.add_row(escape(a), escape(b))
+        con.print(t)

@@ -127,6 +127,18 @@ def _ranking_table(df) -> Table:
     return t
 
 
+def _cost_groups_table(df) -> Table:
+    """The optimum's cost per group per year: the model's and the simulated, and why they may
+    differ (supplytwin.model.costs)."""
+    t = Table(title="design-1 cost by group, USD/year: model vs simulation (mean)")
+    for c in ("group", "model", "simulated", "simulated - model", "why they may differ"):
+        t.add_column(c, justify="left" if c in ("group", "why they may differ") else "right")
+    for r in df.itertuples(index=False):
+        t.add_row(r.label, _usd(r.opt_usd_per_year), _usd(r.sim_usd_per_year),
+                  _usd(r.sim_minus_opt_usd), r.why or "")
+    return t
+
+
 def _flow_changes(df) -> list[str]:
     """One line per alternative: the sites that carry goods in it and not in the optimum (+) or
     the other way round (-), the lanes used or dropped, and the units per year rerouted."""
@@ -245,6 +257,9 @@ def optimize(
                         ranking = _evaluate(sc, data, options, settings, evaluate, reps,
                                             seed, tmp, final, err, sets or ())
                         ranking.to_csv(tmp / "evaluation.csv", index=False)
+                        if ranking.attrs.get("cost_groups") is not None:
+                            ranking.attrs["cost_groups"].to_csv(tmp / "cost_groups.csv",
+                                                                index=False)
                 if res.explanation is not None:
                     (tmp / "infeasibility.txt").write_text(str(res.explanation) + "\n")
                 summary = _summary(sc, res, options, settings, started, design_path, ranking)
@@ -261,6 +276,8 @@ def optimize(
             con.print(_ranking_table(ranking))
             for line in _flow_changes(ranking):
                 con.print(line, markup=False)
+            if ranking.attrs.get("cost_groups") is not None:
+                con.print(_cost_groups_table(ranking.attrs["cost_groups"]))
             if len(ranking) and int(ranking.iloc[0]["model_rank"]) != 1:
                 con.print(f"[bold]The model's optimum is not the best design under "
                           f"uncertainty:[/] {ranking.iloc[0]['design']} has the lowest "
@@ -276,13 +293,16 @@ def optimize(
 
 
 def _evaluate(sc, data, options, settings, n, reps, seed, folder: Path, final: Path, err, sets):
-    from supplytwin.opt.evaluate import evaluate_designs, next_best_designs
+    from supplytwin.opt.evaluate import cost_groups, evaluate_designs, next_best_designs
 
     err.print(f"finding the {n} best distinct designs ...", markup=False)
     designs = next_best_designs(data, n, options, settings)
     sub = folder / "designs"
-    ranking, _ = evaluate_designs(sc, designs, sub, reps, seed, final_folder=final / "designs",
-                                  progress=lambda msg: err.print(msg, markup=False), sets=sets)
+    ranking, evaluated = evaluate_designs(sc, designs, sub, reps, seed,
+                                          final_folder=final / "designs",
+                                          progress=lambda msg: err.print(msg, markup=False),
+                                          sets=sets)
+    ranking.attrs["cost_groups"] = cost_groups(evaluated[0]) if evaluated else None
     return ranking
 
 

@@ -24,6 +24,7 @@ from supplytwin.cli.common import (
 )
 from supplytwin.model import Network, Scenario
 from supplytwin.model.enums import PRODUCING_KINDS, Mode, SiteKind
+from supplytwin.model.schedule import SCHEDULE_GUIDE
 from supplytwin.model.tables import LaneRow
 
 
@@ -214,6 +215,12 @@ def _table(title: str, *columns: str) -> Table:
 
 
 
+def _schedule_kind(text: str) -> str:
+    """'daily', 'on_demand', 'every:N' or 'weekly' (days left out) for the lanes table."""
+    t = text.strip().lower()
+    return "weekly" if t.startswith("weekly") else t
+
+
 def render_show(scenario: Scenario) -> list:
     """The renderables printed by ``supplytwin show``."""
     net = scenario.network
@@ -253,7 +260,8 @@ def render_show(scenario: Scenario) -> list:
             _short(p.name, 32),
         )
 
-    modes = _table("Lanes by mode", "mode", "lanes#", "packagings", "mean transit (d)#")
+    modes = _table("Lanes by mode", "mode", "lanes#", "packagings", "departures",
+                   "mean transit (d)#")
     by_mode: dict[Mode, list[LaneRow]] = defaultdict(list)
     for lane in net.lanes.values():
         by_mode[lane.mode].append(lane)
@@ -261,12 +269,15 @@ def render_show(scenario: Scenario) -> list:
         lanes = by_mode.get(mode)
         if lanes:
             packs = Counter(l.packaging.value for l in lanes)
+            scheds = Counter(_schedule_kind(l.departure_schedule) for l in lanes)
             mean = sum(l.transit_time_days.mean for l in lanes) / len(lanes)
             modes.add_row(mode.value, str(len(lanes)),
                           ", ".join(f"{k} \u00d7{v}" for k, v in sorted(packs.items())),
+                          ", ".join(f"{k} \u00d7{v}" for k, v in sorted(scheds.items())),
                           _days(mean))
+    schedule_note = Text(SCHEDULE_GUIDE, style="dim")
 
-    out: list = [head, info, sites, products, modes]
+    out: list = [head, info, sites, products, modes, schedule_note]
     if net.disruptions:
         dis = _table("Disruptions", "id", "kind", "target", "when")
         for d in net.disruptions:

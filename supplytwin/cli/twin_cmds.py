@@ -143,8 +143,11 @@ def calibrate_shipments(
                 "calibration.json": _dumps(calibration),
                 "lane_parameters.csv": params.to_csv(index=False),
                 "edits.yaml": "# transit_time_days fitted by supplytwin calibrate shipments\n"
-                              + yaml.safe_dump(scenario_edits(fits), sort_keys=False,
-                                               allow_unicode=True),
+                              + yaml.safe_dump(_clean({"provenance": [{
+                                  "kind": "lane_calibration", "source": prov["source"],
+                                  "sha256": prov["sha256"], "period": prov["period"],
+                                  "method": method, "created": prov["created"]}],
+                                  **scenario_edits(fits)}), sort_keys=False, allow_unicode=True),
                 "report.html": calibration_report(params, fits, samples, report.as_dict(), prov),
             })
         if as_json:

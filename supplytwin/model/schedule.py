@@ -13,6 +13,20 @@ from dataclasses import dataclass
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+#: What the default means and which schedule to pick, said once for ``show``, the template and
+#: the docs. The batching matters for service: on a ``daily`` lane the orders of one day share
+#: one transit draw, so replenishments arrive in correlated clumps and a base-stock point fills
+#: worse than one-for-one theory with i.i.d. lead times (which ``on_demand`` reproduces).
+SCHEDULE_GUIDE = (
+    "A lane's departure_schedule defaults to 'daily': orders picked during a day wait for the next "
+    "departure and travel together, sharing one transit-time draw and one cold-chain outcome "
+    "(right for trucks, trains, sailings and flights; use 'every:N' or 'weekly:...' for "
+    "sparser ones). 'on_demand' sends each shipment alone as soon as it is picked, with its own "
+    "transit-time draw and no capacity per departure (right for courier and parcel lanes fed "
+    "one order at a time, and what one-for-one inventory theory with independent lead times "
+    "assumes)."
+)
+
 
 @dataclass(frozen=True)
 class Schedule:

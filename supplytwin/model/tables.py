@@ -190,6 +190,11 @@ class SiteRow(Row):
         "True if network redesign may open or close this site.", default=False
     )
     is_open: bool = col("Whether the site operates in this scenario.", default=True)
+    time_to_recover_days: float | None = col(
+        "Days the site takes to recover after a disruption (TTR); stress batteries flag a site "
+        "whose time to survive is shorter. Empty = unknown (a battery may give it).",
+        unit="days", default=None, gt=0, le=3650,
+    )
     # ---- external suppliers (kind = external_supplier): a vendor who ships what is ordered
     supply_lead_time_days: Dist | None = col(
         "external_supplier only: time from an order reaching the vendor to its dispatch on the "
@@ -319,8 +324,10 @@ class LaneRow(Row):
     departure_schedule: str = col(
         "When shipments leave: 'daily', 'every:N' (every N days), 'weekly:mon,thu' (weekdays "
         "follow simulation.start_date), or 'on_demand' (each shipment leaves when picked, no "
-        "consolidation; capacity does not apply). Orders wait for the next departure; all "
-        "goods on one departure share its transit time and its excursions.", default="daily",
+        "consolidation, its own transit-time draw; capacity does not apply). Orders wait for "
+        "the next departure; all goods on one departure share its transit time and its "
+        "excursions. Pick 'on_demand' for courier or parcel lanes fed one order at a time, a "
+        "schedule for consolidated trucks, sailings and flights.", default="daily",
     )
     packaging: Packaging = col("Shipper or container used on the lane.")
     qualified_hours: float | None = col(

@@ -25,9 +25,9 @@ replication=i)``, through :func:`supplytwin.experiment.run_replications` when th
 layer is installed) and ranks the designs by simulated annual cost, with 95 % Student-t
 intervals, the fill rate, and the paired difference of each design from the model's optimum.
 
-The simulated annual cost is the simulator's ``cost_total_usd`` (production, transport,
-holding, waste, penalties after the warm-up) scaled to 365 days, plus the annual fixed costs of
-the design's open sites and expansions, which the simulator does not charge.
+The simulated annual cost is the simulator's ``cost_total_usd`` (every cost group of
+:mod:`supplytwin.model.costs` after the warm-up, fixed site costs included) scaled to 365 days,
+plus the annual cost of capacity expansions, which the simulator does not know of.
 """
 
 from __future__ import annotations
@@ -167,6 +167,8 @@ class EvaluatedDesign:
     scenario_path: Path
     kpis: pd.DataFrame  # one row per replication
     fixed_usd: float
+    #: measured days of each replication (horizon - warm-up)
+    window_days: float = 365.0
 
     @property
     def annual_cost(self) -> np.ndarray:
@@ -228,9 +230,21 @@ def evaluate_designs(scenario: Scenario, designs: list[DesignResult], folder: Pa
         d = res.data
         fixed = float(sum(d.site_fixed_cost[d.site_index[s]] for s in res.design.open_sites)
                       + sum(d.site_expansion_cost[d.site_index[s]] for s in res.design.expanded))
-        table = table.assign(annual_cost_usd=table["cost_total_usd"] * 365.0 / window + fixed)
-        evaluated.append(EvaluatedDesign(label, i + 1, res, path, table, fixed))
+        expansions = float(sum(d.site_expansion_cost[d.site_index[s]] for s in res.design.expanded))
+        # cost_total_usd holds the open sites' fixed costs for the window already
+        table = table.assign(annual_cost_usd=table["cost_total_usd"] * 365.0 / window + expansions)
+        evaluated.append(EvaluatedDesign(label, i + 1, res, path, table, fixed, window))
     return ranking(evaluated), evaluated
+
+
+def cost_groups(ev: EvaluatedDesign) -> pd.DataFrame:
+    """The design's cost per group per year, in the model and simulated (mean over the
+    replications), with why the two may differ (:mod:`supplytwin.model.costs`)."""
+    from supplytwin.model.costs import compare_groups, sim_groups_per_year
+
+    means = ev.kpis.mean(numeric_only=True).to_dict()
+    sim = sim_groups_per_year(means, ev.window_days)
+    return pd.DataFrame(compare_groups(sim, ev.result.total_by_group()))
 
 
 def ranking(evaluated: list[EvaluatedDesign]) -> pd.DataFrame:

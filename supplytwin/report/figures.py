@@ -33,13 +33,15 @@ __all__ = [
 #: KPIs shown by :func:`kpi_ci_figure` unless told otherwise (all fractions).
 SERVICE_KPIS: tuple[str, ...] = ("fill_rate", "order_fill_rate", "otif", "cycle_service_level")
 
-#: The five cost categories whose sum is ``cost_total_usd``, with their labels.
+#: The cost groups whose sum is ``cost_total_usd`` (supplytwin.model.costs), with their labels.
 COST_CATEGORIES: dict[str, str] = {
     "cost_production_usd": "Production",
     "cost_transport_usd": "Transport",
+    "cost_handling_usd": "Handling",
     "cost_holding_usd": "Holding",
     "cost_waste_usd": "Waste",
     "cost_penalty_usd": "Penalties (backorders, lost sales)",
+    "cost_fixed_sites_usd": "Fixed site costs",
 }
 
 #: Columns of a paired-difference table (see :func:`normalise_differences`).

@@ -91,6 +91,24 @@ model's state at the end; a difference raises `MassBalanceError` and the run fai
 """
 
 
+def render_cost_groups() -> str:
+    """The cost groups of supplytwin.model.costs, shared with docs/optimisation.md."""
+    from supplytwin.model.costs import COST_GROUPS
+
+    lines = ["", "## Cost groups (the same for the simulator and the optimiser)", "",
+             ("Defined once in `supplytwin/model/costs.py`. The simulator reports each group for "
+              "its measured window (scale by 365 / measured days for a year); the optimiser "
+              "reports the same groups per year (`costs` table, `cost_by_group` in "
+              "`summary.json`; see docs/optimisation.md). `cost_total_usd` is their sum, fixed "
+              "site costs included."), "",
+             "| group | simulator KPI | definition | why the two sides may differ |",
+             "|---|---|---|---|"]
+    for g in COST_GROUPS:
+        kpi = f"`{g.kpi}`" if g.kpi else "–"
+        lines.append(f"| {g.key} | {kpi} | {g.definition} | {g.differs or 'same definition'} |")
+    return "\n".join(lines) + "\n"
+
+
 def render_kpi_reference() -> str:
     lines = [INTRO, "| KPI | unit | range | 95 % CI | definition |", "|---|---|---|---|---|"]
     for name, (unit, doc) in KPI_DOCS.items():
@@ -98,7 +116,7 @@ def render_kpi_reference() -> str:
         shown = f"[{lo:g}, {hi:g}]" if hi != float("inf") else f"[{lo:g}, ∞)"
         method = method_for((lo, hi))
         lines.append(f"| `{name}` | {unit} | {shown} | {method} | {doc} |")
-    return "\n".join(lines) + "\n" + INTERVALS + OUTRO
+    return "\n".join(lines) + "\n" + INTERVALS + render_cost_groups() + OUTRO
 
 
 if __name__ == "__main__":

@@ -68,6 +68,11 @@ class ScenarioDocument(BaseModel):
         "Disruptions added by this scenario; each item has the columns of the disruptions table.",
         default_factory=list,
     )
+    provenance: list[dict[str, Any]] = col(
+        "Where calibrated parameters came from (written by `supplytwin calibrate` into its "
+        "edits.yaml): source file, sha256, period, method; recorded in every run's lineage.",
+        default_factory=list,
+    )
     edits: dict[str, dict[str, dict[str, Any]]] = Field(
         default_factory=dict,
         description="Cell overrides: edits.TABLE.ROW_ID.COLUMN = value. ROW_ID is the row's key "

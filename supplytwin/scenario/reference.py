@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from supplytwin.model.enums import PACKAGING_HOLDS, PACKAGING_MODES, Mode, TemperatureClass
-from supplytwin.model.schedule import parse_schedule
+from supplytwin.model.schedule import SCHEDULE_GUIDE, parse_schedule
 from supplytwin.model.tables import ID_PATTERN, TABLES, Row
 from supplytwin.scenario.document import NetworkFiles, ScenarioDocument
 from supplytwin.stochastic import DISTRIBUTION_NAMES
@@ -56,11 +56,13 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
 
 #: departure schedules shown in the docs; only those the parser accepts are listed.
 _SCHEDULE_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("daily", "a departure at the start of every day"),
+    ("daily", "the default: a departure at the start of every day; the day's orders travel "
+              "together and share one transit-time draw"),
     ("every:3", "a departure every 3 days (day 0, 3, 6, ...)"),
     ("weekly:mon,thu",
      "departures on Mondays and Thursdays (weekdays follow simulation.start_date)"),
-    ("on_demand", "each shipment leaves as soon as it is picked"),
+    ("on_demand", "each shipment leaves as soon as it is picked, with its own transit-time "
+                  "draw (courier, parcel)"),
 )
 
 
@@ -342,6 +344,8 @@ unit is in the column name, not in the expression). A bare number means `fixed(n
 departure.
 
 {schedules}
+
+**Which to pick.** {schedule_guide}
 """
 
 
@@ -364,7 +368,7 @@ def render_scenario_format() -> str:
          f"by `{REGENERATE}`. Do not edit by hand. -->"),
         "",
         _INTRO.replace("{row_ids}", row_ids).replace("{distributions}", dists)
-        .replace("{schedules}", schedules).rstrip(),
+        .replace("{schedules}", schedules).replace("{schedule_guide}", SCHEDULE_GUIDE).rstrip(),
         "",
         "## YAML sections",
         "",

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from supplytwin.model.schedule import SCHEDULE_GUIDE
 from supplytwin.model.tables import TABLES, Row
 from supplytwin.scenario.document import NetworkFiles, ScenarioDocument
 from supplytwin.scenario.reference import (
@@ -151,7 +152,7 @@ def _header() -> list[str]:
         ("Distributions (durations and quantities): a number means fixed(number); otherwise one "
          f"of: {dists}. In a CSV cell quote an expression that holds commas: "
          "\"triangular(2, 3, 6)\"."),
-        f"Lane departure schedules: {schedules}.",
+        f"Lane departure schedules: {schedules}. {SCHEDULE_GUIDE}",
         ("Any key can be overridden on the command line: --set simulation.horizon_days=90, "
          "--set edits.lanes.LANE_ID.mode=air."),
         "Full reference: docs/scenario-format.md (python -m supplytwin.scenario.reference).",

@@ -33,7 +33,7 @@ import numpy as np
 from scipy import stats
 
 ALPHA = 0.05
-INITIAL_REPS = 3
+INITIAL_REPS = 4
 STEP_REPS = 2
 
 

@@ -106,7 +106,8 @@ def expand(loaded: LoadedBattery, base: Scenario) -> list[WhatIf]:
 
         if isinstance(g, SiteOutageGen | SupplierLossGen):
             if isinstance(g, SupplierLossGen):
-                kinds, dkind = {SiteKind.SUPPLIER}, DisruptionKind.SUPPLIER_FAILURE
+                kinds = {SiteKind.SUPPLIER, SiteKind.EXTERNAL_SUPPLIER}
+                dkind = DisruptionKind.SUPPLIER_FAILURE
             else:
                 kinds = set(g.site_kinds) or {k for k in SiteKind if k != SiteKind.CUSTOMER}
                 dkind = DisruptionKind.SITE_OUTAGE

@@ -58,6 +58,9 @@ class StressOutput:
     first_short_day: dict[str, float] = field(default_factory=dict)
     #: (site, product) -> on hand + in transit towards it on the disruption start day
     stock_at_start: dict[tuple[str, str], float] = field(default_factory=dict)
+    #: product -> patients affected (units not filled at once x patients_per_unit), orders
+    #: placed from the disruption start on
+    patients_by_product: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     error: str | None = None
 
@@ -93,6 +96,8 @@ def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutpu
     during = [0.0, 0.0]
     after = [0.0, 0.0]
     first_short: dict[str, float] = {}
+    patients: dict[str, float] = {}
+    products = scenario.network.products
     for o in model.orders:
         day = min(int(o.placed_day), n_days - 1)
         demand[day] += o.quantity_units
@@ -102,6 +107,9 @@ def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutpu
         bucket = during if o.placed_day < end_day else after
         bucket[0] += o.quantity_units
         bucket[1] += o.filled_immediately_units
+        short = o.quantity_units - o.filled_immediately_units
+        patients[o.product_id] = (patients.get(o.product_id, 0.0)
+                                  + short * products[o.product_id].patients_per_unit)
         if (o.filled_immediately_units < o.quantity_units - 1e-9
                 and o.placed_day < first_short.get(o.customer_id, math.inf)):
             first_short[o.customer_id] = o.placed_day
@@ -134,7 +142,8 @@ def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutpu
         "peak_backlog_units": float(backlog.max()) if len(backlog) else 0.0,
         "time_to_first_stockout_days": first - start_day if math.isfinite(first) else math.nan,
     }
-    return StressOutput(whatif, replication, kpis, measures, demand, filled, first_short, stock)
+    return StressOutput(whatif, replication, kpis, measures, demand, filled, first_short, stock,
+                        patients)
 
 
 def trailing_fill(demand: np.ndarray, filled: np.ndarray, window: int) -> np.ndarray:

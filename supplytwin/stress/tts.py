@@ -31,7 +31,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyomo.environ as pe
 
@@ -57,6 +57,8 @@ class SurvivalResult:
     #: lost units x patients_per_unit
     patients_at_risk: float = 0.0
     solve_seconds: float = 0.0
+    #: product -> patients at risk (the TTR LP's lost units of that product x patients_per_unit)
+    patients_by_product: dict[str, float] = field(default_factory=dict)
 
     @property
     def at_risk(self) -> bool:
@@ -93,6 +95,8 @@ def initial_stock(net: Network) -> dict[SiteProduct, float]:
 def candidate_nodes(net: Network) -> list[str]:
     """Open sites that hold, make or ship something (customers excepted)."""
     used = {s for (s, _p) in net.policies} | {s for (s, _p) in net.production}
+    used |= {net.lanes[l].origin_id for pol in net.policies.values() for l in pol.sources
+             if l in net.lanes}
     return sorted(s for s, r in net.sites.items()
                   if r.is_open and r.kind != SiteKind.CUSTOMER and s in used)
 
@@ -103,6 +107,17 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
     open_ = {s for s, r in net.sites.items() if r.is_open and s not in down}
     demand = {k: net.demand_mean_rate(d) for k, d in net.demand.items()}
     holders = {sp for sp in net.policies} | {sp for sp in net.production} | set(demand)
+    # an external supplier ships whatever its buyers' policies order on its lanes, up to its
+    # daily capacity: a source with no stock and no bill of materials
+    bought: list[SiteProduct] = []
+    for (_site, product), pol in net.policies.items():
+        for lane_id in pol.sources:
+            lane = net.lanes.get(lane_id)
+            if lane is not None and lane.origin_id in open_ and (
+                    net.sites[lane.origin_id].kind == SiteKind.EXTERNAL_SUPPLIER):
+                bought.append((lane.origin_id, product))
+    bought = sorted(set(bought))
+    holders |= set(bought)
     make_keys = [sp for sp in net.production if sp[0] in open_]
     # a customer is served only through the lanes the simulator would use for it
     serving = {k: {l.lane_id for l in net.demand_sources(d)} for k, d in net.demand.items()}
@@ -126,7 +141,12 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
     m.lost = pe.Var(customers, within=pe.NonNegativeReals)
     if t_fixed is None:
         m.lost.fix(0.0)
+    m.buy = pe.Var(bought, within=pe.NonNegativeReals)
     m.rows = pe.ConstraintList()
+    for site in sorted({s for s, _p in bought}):
+        cap = net.sites[site].supply_capacity_units_per_day
+        if cap is not None:
+            m.rows.add(sum(m.buy[sp] for sp in bought if sp[0] == site) <= cap * m.t)
     rate = {sp: production_rate_units_per_day(net, sp) for sp in make_keys}
     by_site: dict[str, list[SiteProduct]] = defaultdict(list)
     for sp in make_keys:
@@ -160,6 +180,8 @@ def _build(net: Network, down: frozenset[str], stock: Mapping[SiteProduct, float
             continue
         have = stock.get(sp, 0.0)
         made = [m.make[sp]] if sp in rate else []
+        if sp in m.buy:
+            made.append(m.buy[sp])
         if sp in demand and demand[sp] > 0 and sp[0] in open_:
             # a customer: what arrives (and what is lost, in the TTR variant) covers demand
             m.rows.add(sum(inflow[sp]) + have + m.lost[sp] >= demand[sp] * m.t)
@@ -192,18 +214,25 @@ def time_to_survive(net: Network, down: Iterable[str], *,
     """Days every customer stays served with the sites in ``down`` out (inf = indefinitely)."""
     m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock, None)
     _solve(m, settings)
-    t = float(pe.value(m.t))
+    t = max(0.0, float(pe.value(m.t)))  # no "-0.0" from the solver
     return math.inf if t >= T_MAX_DAYS * (1 - 1e-9) else t
+
+
+def lost_by_customer(net: Network, down: Iterable[str], ttr_days: float, *,
+                     stock: Mapping[SiteProduct, float] | None = None,
+                     settings: SolverSettings | None = None) -> dict[SiteProduct, float]:
+    """Units lost per (customer, product) with ``down`` out for ``ttr_days`` (the TTR LP)."""
+    m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock,
+               float(ttr_days))
+    _solve(m, settings)
+    return {k: max(0.0, float(pe.value(m.lost[k]))) for k in m._customers}
 
 
 def lost_at_recovery(net: Network, down: Iterable[str], ttr_days: float, *,
                      stock: Mapping[SiteProduct, float] | None = None,
                      settings: SolverSettings | None = None) -> tuple[float, float]:
     """(units lost, patients at risk) with ``down`` out for ``ttr_days`` (the TTR LP)."""
-    m = _build(net, frozenset(down), initial_stock(net) if stock is None else stock,
-               float(ttr_days))
-    _solve(m, settings)
-    lost = {k: max(0.0, float(pe.value(m.lost[k]))) for k in m._customers}
+    lost = lost_by_customer(net, down, ttr_days, stock=stock, settings=settings)
     units = sum(lost.values())
     patients = sum(v * net.products[k[1]].patients_per_unit for k, v in lost.items())
     return units, patients
@@ -221,10 +250,16 @@ def survival_table(net: Network, ttr_days: Mapping[str, float], *,
         tts = time_to_survive(net, [node], stock=stock, settings=settings)
         ttr = ttr_days.get(node)
         lost = patients = 0.0
+        by_product: dict[str, float] = defaultdict(float)
         if ttr is not None and tts < ttr:
-            lost, patients = lost_at_recovery(net, [node], ttr, stock=stock, settings=settings)
+            per = lost_by_customer(net, [node], ttr, stock=stock, settings=settings)
+            for (_c, p), units in per.items():
+                lost += units
+                by_product[p] += units * net.products[p].patients_per_unit
+            patients = sum(by_product.values())
         out.append(SurvivalResult(node, tts, ttr, lost, patients,
-                                  time.perf_counter() - started))
+                                  time.perf_counter() - started,
+                                  {p: v for p, v in sorted(by_product.items()) if v > 0}))
     return out
 
 

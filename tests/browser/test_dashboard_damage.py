@@ -158,6 +158,7 @@ def test_planner_writes_a_disruption_and_results_shade_it(dash_duo, app):
     # the magnitude of another kind is spelled out
     _choose(driver, "scenario-new-kind", "lane delay — transit times multiplied")
     _text_in(driver, "#scenario-new-meaning", "transit-time multiplier")
+    screenshot(driver, "scenario-new-disruption")
     reps = driver.find_element(By.ID, "scenario-reps")
     reps.send_keys(Keys.CONTROL, "a")
     reps.send_keys(Keys.DELETE)

@@ -312,3 +312,21 @@ def test_internal_error_is_one_line_and_exit_1(runner: CliRunner, monkeypatch) -
     assert result.exit_code == 1
     assert "internal error (RuntimeError: boom)" in result.stderr
     assert "SUPPLYTWIN_DEBUG=1" in result.stderr
+
+
+def test_show_and_template_say_what_the_daily_default_means(runner: CliRunner,
+                                                           tiny_scenario: Path) -> None:
+    import re
+
+    def flat(text: str) -> str:  # rich and the template wrap lines; compare words
+        return re.sub(r"[\s#│]+", " ", text)
+
+    shown = flat(invoke(runner, "show", tiny_scenario).stdout)
+    # the tiny network's road lanes: two daily, one weekly sailing day; its courier lane daily
+    assert "daily ×2, weekly ×1" in shown and "daily ×1" in shown
+    template = flat(invoke(runner, "template").stdout)
+    for text in (shown, template):
+        assert "defaults to 'daily'" in text
+        assert "sharing one transit-time draw" in text
+        assert "'on_demand' sends each shipment alone" in text
+        assert "its own transit-time draw" in text

@@ -37,3 +37,32 @@ def test_zero_days_without_a_snapshot_and_a_bad_snapshot_are_user_errors(tmp_pat
     r = runner.invoke(app, ["run", str(ROOT / "scenarios" / "tiny.yaml"), "--state", str(SNAP),
                             "--runs-dir", str(tmp_path)])
     assert r.exit_code == 2 and "unknown lane" in r.output and "Traceback" not in r.output
+
+
+def test_calibrated_parameters_run_in_a_scenario_and_their_provenance_shows(tmp_path):
+    """calibrate -> a scenario uses the fitted law and the provenance block -> run -> runs show
+    names the history (file, sha256, period) the parameters came from."""
+    import yaml
+
+    runner = CliRunner()
+    cal = tmp_path / "cal"
+    r = runner.invoke(app, ["calibrate", "shipments", str(ROOT / "data" / "scms" / "scms_shipments.csv"),
+                            "--preset", "scms", "--out", str(cal), "--gof-samples", "0"])
+    assert r.exit_code == 0, r.output
+    edits = yaml.safe_load((cal / "edits.yaml").read_text())
+    params = pd.read_csv(cal / "lane_parameters.csv")
+    truck = params.loc[params["lane_id"] == "ALL-Truck", "transit_time_days"].iloc[0]
+    sc = tmp_path / "calibrated.yaml"
+    sc.write_text(yaml.safe_dump({
+        "name": "tiny-calibrated", "extends": str(ROOT / "scenarios" / "tiny.yaml"),
+        "provenance": edits["provenance"],
+        "edits": {"lanes": {"L-PLANT-DC-RD": {"transit_time_days": truck}}}}))
+    runs = tmp_path / "runs"
+    r = runner.invoke(app, ["run", str(sc), "--reps", "1", "--horizon-days", "30",
+                            "--runs-dir", str(runs), "--json"])
+    assert r.exit_code == 0, r.output
+    run_id = json.loads(r.output)["run_id"]
+    r = runner.invoke(app, ["runs", "show", run_id, "--runs-dir", str(runs)], env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    assert "lane_calibration" in r.output
+    assert edits["provenance"][0]["sha256"][:12] in r.output and "2006-04-19" in r.output

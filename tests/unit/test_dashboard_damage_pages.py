@@ -64,3 +64,15 @@ def test_service_rows(pages):
     row = pages["results"].service_rows(t)[0]
     assert row == {"customer_id": "C1", "demand": "2,534", "fill": "98.6 %", "unfilled": "54.5",
                    "lost": "0.0", "patients": "–"}
+
+
+def test_default_pair_is_a_what_if_and_its_base(pages):
+    rows = [  # newest first
+        {"run_id": "w", "seed": 7, "scenario": "tiny+demand×1.5", "base_name": "tiny"},
+        {"run_id": "o", "seed": 7, "scenario": "baseline", "base_name": ""},
+        {"run_id": "b", "seed": 7, "scenario": "tiny", "base_name": ""},
+        {"run_id": "x", "seed": 9, "scenario": "tiny", "base_name": ""},
+    ]
+    assert pages["compare"].default_runs(rows) == ["b", "w"]
+    # no run of its base: the newest earlier run with the same seed
+    assert pages["compare"].default_runs([rows[0], rows[1], rows[3]]) == ["o", "w"]

@@ -318,7 +318,7 @@ def test_cost_breakdown_figure_matches_t_intervals(experiment, whatif) -> None:
     assert len(fig.data) == 1
     bar = fig.data[0]
     cats = list(F.COST_CATEGORIES)
-    assert len(cats) == 5 and list(bar.x) == list(F.COST_CATEGORIES.values())
+    assert len(cats) == 7 and list(bar.x) == list(F.COST_CATEGORIES.values())
     assert np.allclose(bar.y, tab[cats].mean().to_numpy())
     n = len(tab)
     half = stats.t.ppf(0.975, n - 1) * tab[cats].std(ddof=1).to_numpy() / math.sqrt(n)

@@ -74,3 +74,26 @@ def test_a_node_the_network_does_not_need_survives_indefinitely(net):
 def test_stock_given_at_the_disruption_start_replaces_the_initial_stock(net):
     stock = {("DC", "FG"): 160.0}
     assert time_to_survive(net, ["PK"], stock=stock) == pytest.approx(8.0)
+
+
+def test_an_external_supplier_is_a_source_limited_by_its_daily_capacity(net):
+    """A2 replaced by vendor X shipping at most 5 API a day and holding no stock:
+    with A1 down, 20 t <= 300 + 5 t -> t = 20."""
+    from dataclasses import replace
+
+    from supplytwin.model import LaneRow, SiteRow
+
+    x = SiteRow(site_id="X", kind="external_supplier", latitude=50.0, longitude=5.0,
+                supply_capacity_units_per_day=5.0)
+    lane = net.lanes["L-A2-PK"].model_copy(update={"lane_id": "L-X-PK", "origin_id": "X"})
+    pol = net.policies[("PK", "API")].model_copy(update={"sources": ("L-A1-PK", "L-X-PK")})
+    sites = {k: v for k, v in net.sites.items() if k != "A2"} | {"X": x}
+    lanes = {k: v for k, v in net.lanes.items() if k != "L-A2-PK"} | {"L-X-PK": lane}
+    production = {k: v for k, v in net.production.items() if k[0] != "A2"}
+    policies = {k: v for k, v in net.policies.items() if k[0] != "A2"} | {("PK", "API"): pol}
+    stock = tuple(l for l in net.initial_stock if l.site_id != "A2")
+    vendor = replace(net, sites=sites, lanes=lanes, production=production, policies=policies,
+                     initial_stock=stock)
+    assert isinstance(lane, LaneRow)
+    assert time_to_survive(vendor, ["A1"]) == pytest.approx(20.0)
+    assert "X" in candidate_nodes(vendor)
