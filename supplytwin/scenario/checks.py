@@ -8,6 +8,7 @@ of materials has no cycle, and disruptions name things that exist.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import networkx as nx
@@ -160,6 +161,7 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
     out += _check_bom_cycles(net, tables, add)
     if not out:
         out += _check_reachability(net, tables, add)
+        _check_sourcing_cycles(net, tables, add)
     return out
 
 
@@ -188,6 +190,33 @@ def _check_bom_cycles(net: Network, tables, add) -> list[Problem]:
     add("bom", where[cycle[0][0], cycle[0][1]], "input_product_id",
         f"bill-of-materials cycle: {path}")
     return []
+
+
+def _check_sourcing_cycles(net: Network, tables, add) -> None:
+    """A stock point must not replenish, through its lanes, from itself (A <- B <- A).
+
+    The simulator follows sources upstream (lead times, echelons); a loop would never end.
+    Every loop is reported once, on the policy row of its first stock point.
+    """
+    g = nx.DiGraph()
+    where: dict[tuple[str, str], int] = {}
+    for i, r in tables["policies"]:
+        where.setdefault((r.site_id, r.product_id), i)
+        if r.is_make:
+            continue
+        for lane_id in r.sources:
+            lane = net.lanes.get(lane_id)
+            if lane is not None:
+                g.add_edge((r.site_id, r.product_id), (lane.origin_id, r.product_id))
+    # a few loops are enough to point at the mistake; a dense graph can have very many
+    for cycle in sorted(itertools.islice(nx.simple_cycles(g), 10)):
+        first = min(cycle)
+        k = cycle.index(first)
+        cycle = cycle[k:] + cycle[:k]
+        path = " <- ".join(f"{s}" for s, _p in [*cycle, first])
+        add("policies", where.get(first, 0), "sources",
+            f"sourcing loop for {first[1]!r}: {path} (each site replenishes from the next; "
+            "one of them must make the product or buy it from outside the loop)")
 
 
 def _check_reachability(net: Network, tables, add) -> list[Problem]:
