@@ -43,7 +43,8 @@ HEADLINE = ["fill_rate", "order_fill_rate", "otif", "cycle_service_level", "back
 RunsDir = Annotated[Path | None, typer.Option(
     "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")]
 Workers = Annotated[int | None, typer.Option(
-    "--workers", "-w", min=1, help="Worker processes (default: all cores; 1 = in-process).")]
+    "--workers", "-w", min=1, metavar="N",
+    help="Worker processes (default: all cores; 1 = in-process).")]
 Dask = Annotated[str | None, typer.Option(
     "--dask", help="Run on a Dask cluster: scheduler ADDRESS (tcp://host:8786) or 'local'.")]
 
@@ -161,10 +162,10 @@ def compare(
     base: Annotated[Path, typer.Argument(help="The baseline scenario.")],
     whatifs: Annotated[list[Path], typer.Argument(help="One or more what-if scenarios.")],
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=2, help="Replications per scenario (a number is required; default: "
+        "--reps", "-n", min=2, metavar="N", help="Replications per scenario (a number is required; default: "
         "the base scenario's simulation.replications).")] = None,
     seed: Annotated[int | None, typer.Option(
-        help="Root seed (default: the base's).", min=0, max=MAX_SEED)] = None,
+        help="Root seed (default: the base's).", min=0, max=MAX_SEED, metavar="SEED")] = None,
     workers: Workers = None,
     dask: Dask = None,
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
@@ -216,10 +217,11 @@ def sweep(
     grid: Annotated[list[str], typer.Option(
         "--grid", "-g", help="KEY=V1,V2,... over any --set key (repeatable; full factorial).")],
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=2, help="Replications per point (a number is required; default: "
+        "--reps", "-n", min=2, metavar="N", help="Replications per point (a number is required; default: "
         "the scenario's simulation.replications).")] = None,
     kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
-    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED,
+                                             metavar="SEED")] = None,
     workers: Workers = None,
     dask: Dask = None,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
@@ -264,7 +266,7 @@ def sweep(
 def runs_list(
     kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep or optimize.")] = None,
     search: Annotated[str | None, typer.Option(help="Substring of id, scenario name or file.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 30,
+    limit: Annotated[int, typer.Option(min=1, metavar="N")] = 30,
     runs_dir: RunsDir = None,
 ) -> None:
     """Recorded runs, newest first."""

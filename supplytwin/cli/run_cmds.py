@@ -59,7 +59,8 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
     seed: Annotated[int | None, typer.Option(
-        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED)] = None,
+        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED,
+        metavar="SEED")] = None,
     horizon_days: Annotated[float | None, typer.Option(
         "--horizon-days", metavar="DAYS",
         help="Simulated days (default: the scenario's; 0 only with --state).",
