@@ -16,6 +16,9 @@ import networkx as nx
 from supplytwin.errors import Problem
 from supplytwin.model import Network, Row
 from supplytwin.model.enums import PACKAGING_HOLDS, PACKAGING_MODES, PASSIVE_PACKAGING, SiteKind
+
+#: batches one replenishment order may start at once
+MAX_BATCHES_PER_ORDER = 10_000
 from supplytwin.model.feasibility import lane_carry_reason
 
 
@@ -117,6 +120,23 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
         else:
             for lane_id in r.sources:
                 lane_for("policies", i, lane_id, r.product_id, r.site_id)
+
+    # each production batch is simulated as its own process: a policy whose one order starts
+    # tens of thousands of batches at once (huge levels, tiny batches) would take hours
+    for i, r in tables["policies"]:
+        prow = net.production.get((r.site_id, r.product_id))
+        if not r.is_make or prow is None or r.product_id not in products:
+            continue
+        batch = prow.batch_size_units or products[r.product_id].units_per_batch
+        level = r.order_quantity_units if r.order_quantity_units is not None \
+            else r.order_up_to_units
+        if level is not None and batch > 0 and level / batch > MAX_BATCHES_PER_ORDER:
+            field = "order_quantity_units" if r.order_quantity_units is not None \
+                else "order_up_to_units"
+            add("policies", i, field, f"one order of up to {level:,.0f} units would start "
+                f"{level / batch:,.0f} batches of {batch:,g} units at once (each batch is "
+                f"simulated as its own process; at most {MAX_BATCHES_PER_ORDER:,}): raise the "
+                "batch size or lower the policy level")
 
     for i, r in tables["initial_stock"]:
         ref("initial_stock", i, "site_id", r.site_id, sites, "site")
