@@ -107,6 +107,10 @@ def test_network_map_click_shows_site_details(dash_duo, app):
     ActionChains(driver).move_to_element(points[0]).click().perform()
     _visible(driver, "#network-detail-site")
     assert "Lanes" in driver.find_element(By.ID, "network-detail").text
+    # every detail table, the policies one too, fits the panel: no sideways scrolling
+    for table in driver.find_elements(By.CSS_SELECTOR, "#network-detail .table-wrap"):
+        assert driver.execute_script(
+            "return arguments[0].scrollWidth <= arguments[0].clientWidth + 1", table)
     ActionChains(driver).move_to_element(driver.find_element(By.CSS_SELECTOR, "h2")).perform()
     time.sleep(0.3)  # no hover label in the screenshot
     screenshot(driver, "network")
