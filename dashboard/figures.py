@@ -686,3 +686,67 @@ def results_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame, values: pd.Data
             marker={"size": 22, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "#111"}},
         ))
     return _map_layout(fig, title, clickmode="event", uirevision="network-map")
+
+
+# ================================================================ the twin: today's position ==
+
+def position_map_figure(sites: pd.DataFrame, lanes: pd.DataFrame) -> go.Figure:
+    """Today's position on the world map: sites by kind (customers small), a ring whose size
+    grows with the stock on hand, sites down crossed in red, and lanes with goods on the way as
+    lines whose width grows with the units in transit.
+
+    ``sites``: site_id, name, kind, latitude, longitude, on_hand_units, quarantine_units,
+    days_of_supply, down. ``lanes``: lane_id, units, mode, o_lat, o_lon, d_lat, d_lon."""
+    title = "Today's position: stock on hand (ring size) and goods on the way (line width)"
+    if sites.empty:
+        return empty_figure(title, "No sites in this scenario.", 560)
+    fig = go.Figure()
+    largest = float(lanes["units"].max()) if len(lanes) else 0.0
+    for r in lanes.itertuples(index=False):
+        label, colour = MODE_STYLE.get(r.mode, (str(r.mode).title(), "#444"))
+        text = f"<b>{_esc(r.lane_id)}</b><br>{label.lower()}, {r.units:,.0f} units on the way"
+        fig.add_trace(go.Scattergeo(
+            lat=[r.o_lat, r.d_lat], lon=[r.o_lon, r.d_lon], mode="lines",
+            name=f"in transit {r.lane_id}", showlegend=False, opacity=0.6,
+            line={"width": flow_width(float(r.units), largest), "color": colour},
+            hovertext=[text, text], hoverinfo="text"))
+
+    def hover(r, label):
+        dos = ("" if pd.isna(r.days_of_supply) else f"<br>{r.days_of_supply:,.1f} days of supply")
+        return (f"<b>{_esc(r.name)}</b><br>{_esc(r.site_id)} · {label.lower()}"
+                f"<br>{r.on_hand_units:,.0f} units on hand"
+                + (f", {r.quarantine_units:,.0f} in quarantine" if r.quarantine_units else "")
+                + dos + ("<br><b>down</b>" if r.down else ""))
+
+    _add_site_markers(fig, sites, "Sites", customer_size=6, hover=hover)
+    stocked = sites[sites["on_hand_units"] > 0]
+    if len(stocked):
+        top = float(stocked["on_hand_units"].max())
+        fig.add_trace(go.Scattergeo(
+            lat=stocked["latitude"], lon=stocked["longitude"], mode="markers",
+            name="stock on hand", hoverinfo="skip",
+            marker={"size": [14 + 26 * (v / top) ** 0.5 for v in stocked["on_hand_units"]],
+                    "color": "rgba(0,0,0,0)", "line": {"width": 2, "color": "#2f6fab"}}))
+    down = sites[sites["down"].astype(bool)]
+    if len(down):
+        fig.add_trace(go.Scattergeo(
+            lat=down["latitude"], lon=down["longitude"], mode="markers", name="down",
+            hoverinfo="skip", marker={"size": 22, "symbol": "x-thin", "color": WORSE,
+                                      "line": {"width": 3, "color": WORSE}}))
+    return _map_layout(fig, title)
+
+
+def coverage_figure(by_month: pd.DataFrame, nominal: float, floor: float) -> go.Figure:
+    """Monitoring: the share of newer shipments inside the calibrated prediction intervals,
+    per month, against the nominal level and the planner's floor."""
+    title = "Monitoring: shipments inside the calibrated 90 % intervals, per month"
+    if by_month.empty:
+        return empty_figure(title, "No monitoring check in this folder.")
+    fig = go.Figure(go.Scatter(x=by_month["month"], y=100 * by_month["coverage"],
+                               mode="lines+markers", name="coverage",
+                               customdata=by_month["n"],
+                               hovertemplate="%{x}: %{y:.1f} % of %{customdata} shipments"))
+    fig.add_hline(y=100 * nominal, line_dash="dot", annotation_text="nominal")
+    fig.add_hline(y=100 * floor, line_dash="dash", line_color=WORSE, annotation_text="floor")
+    fig.update_yaxes(title="inside the interval (%)", range=[0, 100])
+    return _style(fig, title, 320)

@@ -39,7 +39,9 @@ TABLE_KPIS = ("fill_rate", "order_fill_rate", "otif", "cycle_service_level",
 
 def layout(runs: str | None = None, **_query: Any) -> html.Div:
     try:
-        rows = services.list_runs(services.current(), complete_only=True)
+        ws = services.current()
+        # a comparison recorded by the CLI offers each of its sides (ID, ID@whatif1, ...)
+        rows = services.run_sides(ws, services.list_runs(ws, complete_only=True))
     except services.UserError as exc:
         return message(str(exc), "error")
     ids = [r["run_id"] for r in rows]
@@ -94,11 +96,20 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
 
 
 def default_runs(rows: list[dict[str, Any]]) -> list[str]:
-    """The newest run and, as its base: the newest earlier run of the scenario it is a what-if
-    of (its ``base_name``) with the same seed, else the newest earlier run with the same seed
-    (a paired comparison), else the one before it."""
+    """A what-if and its base: the newest comparison's base and first what-if, or the newest
+    what-if run with a run of its base scenario (same seed: paired). Else the newest run and,
+    as its base, the newest earlier run with the same seed (a paired comparison), else the one
+    before it."""
     if len(rows) < 2:
         return []
+    for r in rows:  # newest first
+        if r.get("side_of"):
+            return [x["run_id"] for x in rows if x.get("side_of") == r["side_of"]][:2]
+        if r.get("base_name") and r.get("kind") == "run":
+            base = next((x for x in rows if x["scenario"] == r["base_name"]
+                         and not x.get("base_name") and x["seed"] == r["seed"]), None)
+            if base is not None:
+                return [base["run_id"], r["run_id"]]
     newest = rows[0]
     same = [r for r in rows[1:] if r["seed"] == newest["seed"]]
     base_of = newest.get("base_name")

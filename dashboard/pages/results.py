@@ -4,7 +4,9 @@ customer (or product, region, serving site). Every time chart shades the run's d
 windows, listed above the charts with their dates (``simulation.start_date`` + day) and days.
 
 The run comes from ``?run=ID``, else the last run started here (the shared store), else the
-newest complete run. Everything is read from the run's artefacts folder.
+newest complete run; an unknown ``?run=`` says so rather than showing another run. A side of a
+comparison (``ID@whatif1``) shows as a run of its own, with a link to the comparison; a sweep
+shows its own table and plot. Everything is read from the run's artefacts folder.
 """
 
 from __future__ import annotations
@@ -27,11 +29,48 @@ P = "results"
 
 
 def pick_run(rows: list[dict[str, Any]], wanted: str | None, last: str | None) -> str | None:
+    """The run asked for in the address (None when it is not a complete run: the page says
+    so), else the last one started here, else the newest."""
     ids = [r["run_id"] for r in rows]
-    for candidate in (wanted, last):
-        if candidate in ids:
-            return candidate
+    if wanted:
+        return wanted if wanted in ids else None
+    if last in ids:
+        return last
     return ids[0] if ids else None
+
+
+def chooser_rows(ws) -> list[dict[str, Any]]:
+    """Complete runs as Results opens them: each side of a comparison, and the sweeps."""
+    rows = services.list_runs(ws, complete_only=True)
+    sweeps = [r for r in rows if r["kind"] == "sweep"]
+    return services.run_sides(ws, rows) + sweeps
+
+
+def missing_run(wanted: str | None, rows: list[dict[str, Any]]) -> html.Div | None:
+    """A message when ``?run=`` names no complete run (unknown, still running, failed)."""
+    if not wanted or wanted in {r["run_id"] for r in rows}:
+        return None
+    return message(f"There is no complete run {str(wanted)[:80]!r}: it does not exist, or it has "
+                   "not finished. Choose a run above or look for it on the Runs page.", "error")
+
+
+def sweep_view(sweep: dict[str, Any]):
+    """(lineage, table block, plot) of a sweep: its own results, not a run's."""
+    table = sweep["table"]
+    kpi = sweep["kpi"]
+    rows = table[table["kpi"] == kpi] if "kpi" in table.columns else table
+    cols = [*sweep["factors"], "mean", "ci95_low", "ci95_high", "n"]
+    head = html.Div(f"{sweep['name']} · sweep of {', '.join(sweep['factors']) or '–'} · "
+                    f"{len(rows)} point(s) · KPI {kpi}", className="lineage-line")
+    block = html.Div([
+        html.H3(f"{kpi} at each point of the sweep (mean and 95 % CI)"),
+        data_table(rows[[c for c in cols if c in rows.columns]].to_dict("records"),
+                   [(c, c) for c in cols if c in rows.columns], id=f"{P}-sweep-table",
+                   empty="The sweep has no points."),
+    ])
+    fig = (services.sweep_figure(table, kpi, sweep["factors"]) if sweep["factors"] and len(rows)
+           else figures.empty_figure("", "The sweep has no points."))
+    return head, block, fig
 
 
 def worst_product(by_product) -> str | None:
@@ -80,8 +119,12 @@ def lineage_line(data: services.RunData, record: dict[str, Any]) -> html.Div:
             html.Summary(f"{n} override{'s' if n > 1 else ''} (--set) on the scenario file"),
             html.Ul([html.Li(html.Code(o)) for o in overrides]),
         ], className="muted"))
+    if data.kind == "compare":
+        parts.append(dcc.Link("Part of a comparison: open it in Compare",
+                              href=record.get("open_href") or "/compare",
+                              id=f"{P}-comparison-link"))
     if record.get("has_report"):
-        parts.append(html.A("Open the HTML report", href=f"/reports/{data.run_id}",
+        parts.append(html.A("Open the HTML report", href=f"/reports/{data.record_id}",
                             target="_blank", rel="noopener", id=f"{P}-report-link"))
     return html.Div(parts, className="lineage-line")
 
@@ -111,7 +154,7 @@ def service_rows(table) -> list[dict[str, Any]]:
 
 def layout(run: str | None = None, **_query: Any) -> html.Div:
     try:
-        rows = services.list_runs(services.current(), complete_only=True)
+        rows = chooser_rows(services.current())
     except services.UserError as exc:
         return message(str(exc), "error")
     return html.Div([
@@ -123,6 +166,7 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
                                       "choose a run", clearable=False)),
         ], className="controls"),
         dcc.Store(id=f"{P}-wanted", data=run),
+        html.Div(missing_run(run, rows), id=f"{P}-missing"),
         html.Div(id=f"{P}-lineage"),
         html.Div(id=f"{P}-windows"),
         dcc.Loading(html.Div(id=f"{P}-cards"), delay_show=300),
@@ -160,7 +204,7 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
 
 
 def choose_default(wanted: str | None, store: dict | None):
-    rows = services.list_runs(services.current(), complete_only=True)
+    rows = chooser_rows(services.current())
     return pick_run(rows, wanted, (store or {}).get("last_run"))
 
 
@@ -168,9 +212,20 @@ def show_run(run_id: str | None):
     """Cards, lineage, KPI interval, waste, cost, excursions and the site/product choices."""
     empty = figures.empty_figure("", "Choose a run.")
     if not run_id:
-        return (message("No complete run yet: start one from the Scenario page.", "info"),
-                None, empty, empty, empty, empty, [], None, [], None)
+        return (message("No complete run shown: choose one above, or start one from the Scenario "
+                        "page.",
+                        "info"), None, empty, empty, empty, empty, [], None, [], None)
     ws = services.current()
+    try:
+        kind = services.run_record(ws, run_id)["kind"]
+        sweep = services.load_sweep(ws, run_id) if kind == "sweep" and "@" not in run_id \
+            else None
+    except services.UserError as exc:
+        return (message(str(exc), "error"), None, empty, empty, empty, empty, [], None, [], None)
+    if sweep is not None:
+        head, block, fig = sweep_view(sweep)
+        none = figures.empty_figure("", "A sweep: see its table and plot above.")
+        return head, block, fig, none, none, none, [], None, [], None
     try:
         data = services.load_run(ws, run_id)
         record = services.run_record(ws, run_id)

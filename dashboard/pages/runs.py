@@ -41,6 +41,16 @@ def layout(search: str | None = None, **_query: Any) -> html.Div:
 # ---------------------------------------------------------------- pure helpers -------------------
 
 
+def scenario_cell(r: dict[str, Any]):
+    """The what-if's own name; under it, the scenario it starts from and what it changes."""
+    base, diff = r.get("base_name"), r.get("differences")
+    if not base and not diff:
+        return r["scenario"]
+    what = ("compared with " if r["kind"] == "compare" else "what-if of ") + (base or "?")
+    return html.Div([html.Div(r["scenario"]),
+                     html.Div(what, className="muted", title=diff or "")])
+
+
 def runs_table(rows: list[dict[str, Any]]) -> html.Div:
     def rid(r: dict[str, Any]):
         return html.Button(r["run_id"], id={"type": f"{P}-show", "run": r["run_id"]},
@@ -56,7 +66,10 @@ def runs_table(rows: list[dict[str, Any]]) -> html.Div:
     def links(r: dict[str, Any]):
         out: list[Any] = []
         if r["status"] == "complete":
-            out.append(dcc.Link("results", href=f"/results?run={r['run_id']}"))
+            # each kind opens where its content is: a comparison in Compare with all its
+            # sides, a run or a sweep in Results
+            label = {"compare": "comparison", "sweep": "sweep"}.get(r["kind"], "results")
+            out.append(dcc.Link(label, href=r.get("open_href") or f"/results?run={r['run_id']}"))
         if r["has_report"]:
             out += [" · ", html.A("report", href=f"/reports/{r['run_id']}", target="_blank",
                                   rel="noopener")]
@@ -66,7 +79,8 @@ def runs_table(rows: list[dict[str, Any]]) -> html.Div:
         ("pick", "compare", pick), ("run_id", "run", rid), ("kind", "kind"),
         ("status", "status"), ("created_at", "created (UTC)",
                                lambda r: (r["created_at"] or "").replace("T", " ")[:19]),
-        ("scenario", "scenario"), ("replications", "reps"), ("seed", "seed"),
+        ("scenario", "scenario / what-if", scenario_cell), ("replications", "reps"),
+        ("seed", "seed"),
         ("fill_rate", "fill rate", lambda r: fmt("fill_rate", r["fill_rate"])),
         ("cost_total_usd", "total cost", lambda r: fmt("cost_total_usd", r["cost_total_usd"])),
         ("links", "open", links),
@@ -80,7 +94,10 @@ def lineage_items(rec: dict[str, Any]) -> list[tuple[str, Any]]:
     items: list[tuple[str, Any]] = [
         ("run", rec["run_id"]), ("kind", rec["kind"]), ("status", rec["status"]),
         ("created / finished", f"{rec['created_at']} / {rec['finished_at'] or '–'}"),
-        ("scenario", rec["scenario_name"]), ("scenario file", rec["scenario_file"]),
+        ("scenario / what-if", rec["scenario_name"]),
+        ("starts from", rec.get("base_name") or "–"),
+        ("differences", rec.get("differences") or "none"),
+        ("scenario file", rec["scenario_file"]),
         ("scenario sha256", rec["scenario_sha256"]),
         ("supplytwin version", rec["version"]), ("seed", rec["seed"]),
         ("replications", rec["replications"]), ("executor", rec["executor"]),

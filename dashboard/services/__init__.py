@@ -19,7 +19,9 @@ this package, one module per concern:
 * :mod:`~dashboard.services.damage` — where the damage landed: breakdowns of a difference,
   service by customer, disruption windows, values that colour the map by results;
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
-* :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared.
+* :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared;
+* :mod:`~dashboard.services.twin` — the Twin page: snapshots (today's position), runs forward
+  from them, calibrations and monitoring checks.
 
 Three rules hold throughout. **Paths**: the browser never sends one; artefacts and reports are
 opened only from inside the runs folder. **Errors**: what a user can cause becomes a
@@ -102,17 +104,24 @@ from dashboard.services.report_figures import (  # noqa: F401
     kpi_ci_figure,
     normalise_differences,
     paired_difference_figure,
+    sweep_figure,
     waste_figure,
 )
 from dashboard.services.runs import (  # noqa: F401
     RunData,
+    check_ref,
     compare_runs,
     list_runs,
     load_run,
+    load_sweep,
+    open_href,
     report_file,
     report_path,
     run_labels,
     run_record,
+    run_sides,
+    side_name,
+    split_ref,
 )
 from dashboard.services.scenarios import (  # noqa: F401
     POLICY_FIELDS,
@@ -128,6 +137,16 @@ from dashboard.services.scenarios import (  # noqa: F401
     scenario_document,
     site_policies,
     validate_knobs,
+)
+from dashboard.services.twin import (  # noqa: F401
+    MAX_FORWARD_DAYS,
+    calibration_keys,
+    calibration_view,
+    position_tables,
+    read_position,
+    snapshot_folder,
+    snapshot_keys,
+    start_forward_run,
 )
 from dashboard.services.workspace import (  # noqa: F401
     BUNDLED,

@@ -23,8 +23,8 @@ from typing import Any
 import pandas as pd
 
 import supplytwin
-from dashboard.services.checks import UserError, check_run_id
-from dashboard.services.runs import RunData, load_run, run_labels
+from dashboard.services.checks import UserError
+from dashboard.services.runs import RunData, check_ref, load_run, run_labels
 from dashboard.services.workspace import Workspace
 from supplytwin.experiment import breakdown as bd
 from supplytwin.model import Scenario
@@ -114,7 +114,7 @@ def run_breakdown(ws: Workspace, run_ids: Sequence[str], dimension: object = "st
     Returns {table, keys, label, paired, base, other, note}: ``table`` as
     :func:`supplytwin.experiment.breakdown.breakdown`, most additional patients first."""
     dim = check_breakdown(dimension)
-    ids = list(dict.fromkeys(check_run_id(r) for r in run_ids))
+    ids = list(dict.fromkeys(check_ref(r) for r in run_ids))
     if len(ids) < 2:
         raise UserError("Choose at least two different runs to compare.")
     base, other = load_run(ws, ids[0]), load_run(ws, ids[1])
@@ -284,7 +284,7 @@ def map_values(ws: Workspace, run_ids: Sequence[str], metric: object,
     (rates in percentage points). Returns {values (site_id, value, text), metric, scale,
     title, scenario_key}; the map is drawn on the (first) run's scenario."""
     m = check_map_metric(metric)
-    ids = list(dict.fromkeys(check_run_id(r) for r in run_ids if r))
+    ids = list(dict.fromkeys(check_ref(r) for r in run_ids if r))
     if not ids:
         raise UserError("Choose a run to colour the map by.")
     runs = [load_run(ws, r) for r in ids[:2]]

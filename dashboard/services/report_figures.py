@@ -9,6 +9,7 @@ from typing import Any
 
 from dashboard.services.runs import _estimates
 from supplytwin.report import figures as _report_figures
+from supplytwin.report.sweep import sweep_figure  # noqa: F401 - a sweep's plot, as in sweep.html
 
 # Figures shared with the HTML report, re-exported so the rest of the dashboard reaches
 # supplytwin only through this module (dashboard/figures.py re-exports them in turn).

@@ -2,11 +2,20 @@
 
 Artefacts and reports are opened only from inside the runs folder: a run written with
 ``--out`` elsewhere is listed but not opened, and a report needs the run's exact id.
+
+**Kinds of run and their sides.** The registry holds three kinds of record, each opened on its
+own page (:func:`open_href`): a ``run`` (one scenario, possibly a what-if made with overrides)
+opens in Results; a ``compare`` (a base and one or more what-ifs simulated with the same seed,
+all in one folder) opens in Compare with every side; a ``sweep`` (a grid of design points)
+opens in Results as its own table and plot. A *side* of a folder is named by a reference:
+``ID`` (the run, or a comparison's base), ``ID@whatif1`` (its first what-if) or ``ID@point003``
+(a sweep's fourth point); :func:`load_run` reads the tables of any of them.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -23,19 +32,64 @@ from supplytwin.experiment.stats import paired_difference, significant, t_interv
 from supplytwin.sim.kpis import KPI_DOCS
 from supplytwin.store.registry import RunRecord
 
+#: the side of a run folder after ``@`` in a reference: a comparison's what-if, a sweep's point
+SIDE_PATTERN = re.compile(r"whatif[1-9][0-9]{0,2}|point[0-9]{3,4}")
+
+
+def split_ref(ref: object) -> tuple[str, str]:
+    """``(run_id, side)`` of a run reference ``ID`` or ``ID@SIDE`` (side ``""`` for the run
+    itself or a comparison's base), or :class:`UserError`."""
+    if not isinstance(ref, str) or len(ref) > 160:
+        raise UserError(f"{_shown(ref)!r} is not a run id.")
+    rid, sep, side = ref.partition("@")
+    check_run_id(rid)
+    if sep and not SIDE_PATTERN.fullmatch(side):
+        raise UserError(f"{_shown(ref)!r} is not a run id.")
+    return rid, side
+
+
+def check_ref(ref: object) -> str:
+    """A run reference (``ID`` or ``ID@SIDE``) as it is, or :class:`UserError`."""
+    split_ref(ref)
+    return str(ref)
+
+
+def _whatif_count(r: RunRecord) -> int:
+    """How many what-ifs a ``compare`` record holds (its scenarios after the base)."""
+    scenarios = (r.params or {}).get("scenarios") if isinstance(r.params, dict) else None
+    return max(1, len(scenarios) - 1) if isinstance(scenarios, list) else 1
+
+
+def open_href(kind: str, run_id: str, whatifs: int = 1) -> str:
+    """The page a registry record opens on: a comparison in Compare with all its sides, a run
+    or a sweep in Results."""
+    if kind == "compare":
+        sides = [run_id, *(f"{run_id}@whatif{k}" for k in range(1, whatifs + 1))]
+        return "/compare?runs=" + ",".join(sides)
+    return f"/results?run={run_id}"
+
+
+def _differences_text(r: RunRecord) -> str:
+    items = r.differences if isinstance(r.differences, list) else []
+    return "; ".join(str(d.get("text") or d.get("label") or "") for d in items
+                     if isinstance(d, dict))
+
 
 def _record_row(r: RunRecord) -> dict[str, Any]:
     kpis = (r.kpi_summary or {}).get("kpis", {}) if isinstance(r.kpi_summary, dict) else {}
     fr = kpis.get("fill_rate", {}) if isinstance(kpis, dict) else {}
     cost = kpis.get("cost_total_usd", {}) if isinstance(kpis, dict) else {}
+    # base_name and differences are registry fields of later versions: older rows lack them
+    base = getattr(r, "base_name", None)
     return {
         "run_id": r.run_id, "kind": r.kind, "status": r.shown_status,
         "created_at": r.created_at, "scenario": r.scenario_name or "",
-        "base_name": getattr(r, "base_name", None) or "",
+        "base_name": base or "", "differences": _differences_text(r),
         "replications": r.replications, "seed": r.seed,
         "fill_rate": fr.get("mean") if isinstance(fr, dict) else None,
         "cost_total_usd": cost.get("mean") if isinstance(cost, dict) else None,
         "has_report": report_file(None, r) is not None,
+        "open_href": open_href(r.kind, r.run_id, _whatif_count(r)),
     }
 
 
@@ -52,8 +106,8 @@ def list_runs(ws: Workspace, search: str | None = None, kind: str | None = None,
 
 
 def run_record(ws: Workspace, run_id: object) -> dict[str, Any]:
-    """A run's lineage as plain values."""
-    rid = check_run_id(run_id)
+    """A run's lineage as plain values (of the registry record, for any side of it)."""
+    rid, _side = split_ref(run_id)
     try:
         r = ws.registry().get(rid)
     except SupplytwinError as exc:
@@ -63,6 +117,8 @@ def run_record(ws: Workspace, run_id: object) -> dict[str, Any]:
         "run_id": r.run_id, "kind": r.kind, "status": r.shown_status,
         "created_at": r.created_at, "finished_at": r.finished_at,
         "scenario_name": r.scenario_name, "scenario_file": r.scenario_file,
+        "base_name": getattr(r, "base_name", None), "differences": _differences_text(r),
+        "open_href": open_href(r.kind, r.run_id, _whatif_count(r)),
         "scenario_sha256": r.scenario_sha256, "data_sha256": r.data_sha256 or {},
         "version": r.version, "seed": r.seed, "replications": r.replications,
         "executor": r.executor, "command": r.command,
@@ -119,7 +175,9 @@ def report_path(ws: Workspace, run_id: object) -> Path:
 class RunData:
     """The artefacts of one completed run, as tables."""
 
+    #: the reference the data was read under: ``ID`` or ``ID@SIDE`` (see the module docstring)
     run_id: str
+    #: the name of what this side simulated: a what-if's own name, a comparison's base
     scenario: str
     manifest: dict[str, Any]
     summary: dict[str, dict[str, Any]]
@@ -131,6 +189,9 @@ class RunData:
     #: mean daily demand served by each customer-facing (site, product): site_id, product_id,
     #: weight; empty when the scenario files cannot be loaded any more
     facing: pd.DataFrame
+    #: the registry id of the record holding this side, and the record's kind
+    record_id: str = ""
+    kind: str = "run"
 
     @property
     def warmup_days(self) -> float:
@@ -146,35 +207,46 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
 
 
+def _side_index(side: str) -> int:
+    """Position of a side among the folder's scenarios (manifest ``names``, ``scenarios``)."""
+    return int(side.removeprefix("whatif").removeprefix("point")) if side else 0
+
+
 @lru_cache(maxsize=16)
-def _load_run_cached(folder: str, mtime_ns: int, run_id: str, scenario: str) -> RunData:
+def _load_run_cached(folder: str, mtime_ns: int, run_id: str, scenario: str,
+                     side: str = "", record_id: str = "", kind: str = "run") -> RunData:
     f = Path(folder)
+    p = f"{side}_" if side else ""  # the tables of a side carry its name as a prefix
     manifest = json.loads((f / "manifest.json").read_text())
-    if (f / "kpis_summary.json").is_file():
-        summary = json.loads((f / "kpis_summary.json").read_text()).get("kpis", {})
-        kpis = _read_parquet(f / "kpis_by_replication.parquet")
+    if (f / f"{p}kpis_summary.json").is_file():
+        summary = json.loads((f / f"{p}kpis_summary.json").read_text()).get("kpis", {})
+        kpis = _read_parquet(f / f"{p}kpis_by_replication.parquet")
     else:  # a single run (supplytwin run without --reps): kpis.json
         single = json.loads((f / "kpis.json").read_text())
         summary = {k: {"mean": v, "sd": None, "ci95": [None, None], "n": 1}
                    for k, v in single.items()}
         kpis = pd.DataFrame([{"replication": manifest.get("replication", 0), **single}])
-    by_product = _read_parquet(f / "kpis_by_product.parquet")
+    by_product = _read_parquet(f / f"{p}kpis_by_product.parquet")
     if "replication" not in by_product.columns and len(by_product):
         by_product = by_product.assign(replication=0)
-    timeseries = _read_parquet(f / "timeseries.parquet")
+    timeseries = _read_parquet(f / f"{p}timeseries.parquet")
     if "replication" not in timeseries.columns and len(timeseries):
         timeseries = timeseries.assign(replication=0)
-    lanes = f / "lanes.parquet"  # lane_id, units, excursions, replication
+    lanes = f / f"{p}lanes.parquet"  # lane_id, units, excursions, replication
     return RunData(run_id, scenario, manifest, summary, kpis, by_product,
-                   _read_parquet(f / "service_by_customer.parquet"), timeseries,
+                   _read_parquet(f / f"{p}service_by_customer.parquet"), timeseries,
                    pd.read_parquet(lanes) if lanes.is_file() else None,
-                   _facing(manifest))
+                   _facing(manifest, side), record_id or run_id, kind)
 
 
-def _facing(manifest: Mapping[str, Any]) -> pd.DataFrame:
-    """Customer-facing stock points and the demand they serve, from the run's scenario."""
+def _facing(manifest: Mapping[str, Any], side: str = "") -> pd.DataFrame:
+    """Customer-facing stock points and the demand they serve, from the run's scenario (a
+    comparison's what-if: its own scenario file)."""
     cols = ["site_id", "product_id", "weight"]
     path = manifest.get("scenario_file")
+    files = manifest.get("scenarios") or []
+    if side.startswith("whatif") and _side_index(side) < len(files):
+        path = files[_side_index(side)]
     if not path or not Path(path).is_file():
         return pd.DataFrame(columns=cols)
     try:
@@ -192,15 +264,84 @@ def _facing(manifest: Mapping[str, Any]) -> pd.DataFrame:
                          for (s, p), w in sorted(weights.items())], columns=cols)
 
 
+def side_name(manifest: Mapping[str, Any], rec: RunRecord, side: str) -> str:
+    """What a side simulated, by name: the manifest's ``names`` (what-if names), else the
+    registry's names (a comparison's base is ``base_name``)."""
+    names = manifest.get("names") or []
+    k = _side_index(side)
+    if k < len(names) and names[k]:
+        return str(names[k])
+    if rec.kind == "compare" and not side:
+        return getattr(rec, "base_name", None) or rec.scenario_name or "base"
+    return rec.scenario_name or ""
+
+
 def load_run(ws: Workspace, run_id: object) -> RunData:
-    """Artefacts of a completed run inside the runs folder (cached per folder)."""
-    rec, folder = _artefacts(ws, run_id)
+    """Artefacts of one side of a completed run inside the runs folder (cached per folder):
+    ``ID`` (a run, or a comparison's base) or ``ID@whatifN`` / ``ID@pointNNN``."""
+    rid, side = split_ref(run_id)
+    rec, folder = _artefacts(ws, rid)
+    if rec.kind == "sweep" and not side:
+        raise UserError(f"Run {rec.run_id} is a sweep: open it in Results for its table and "
+                        "plot, or compare its points (ID@point000, ID@point001, ...).")
+    if side and not (folder / f"{side}_kpis_summary.json").is_file():
+        raise UserError(f"Run {rec.run_id} has no {side}.")
     try:
         stamp = (folder / "manifest.json").stat().st_mtime_ns
-        return _load_run_cached(str(folder), stamp, rec.run_id, rec.scenario_name or "")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        ref = f"{rec.run_id}@{side}" if side else rec.run_id
+        return _load_run_cached(str(folder), stamp, ref, side_name(manifest, rec, side), side,
+                                rec.run_id, rec.kind)
     except (OSError, ValueError, KeyError) as exc:
         raise UserError(f"The results of run {rec.run_id} cannot be read: {_shown(exc, 200)}") \
             from None
+
+
+def run_sides(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of complete runs for a run chooser with every side that opens as one run: a
+    comparison's base and what-ifs (``ID``, ``ID@whatif1``, ...) instead of the comparison;
+    sweeps left out (their points are not runs of their own). Same keys as :func:`list_runs`,
+    ``run_id`` holding the reference and ``scenario`` the side's name."""
+    out: list[dict[str, Any]] = []
+    for r in rows:
+        if r["kind"] == "sweep":
+            continue
+        if r["kind"] != "compare":
+            out.append(dict(r))
+            continue
+        try:
+            rec, folder = _artefacts(ws, r["run_id"])
+            manifest = json.loads((folder / "manifest.json").read_text())
+        except (UserError, OSError, ValueError):
+            continue
+        n = len(manifest.get("scenarios") or []) or 2
+        for k in range(n):
+            side = f"whatif{k}" if k else ""
+            out.append({**r, "run_id": f"{r['run_id']}@{side}" if side else r["run_id"],
+                        "scenario": side_name(manifest, rec, side),
+                        "base_name": "" if not k else side_name(manifest, rec, ""),
+                        "side_of": r["run_id"]})
+    return out
+
+
+def load_sweep(ws: Workspace, run_id: object) -> dict[str, Any]:
+    """A sweep's own results: ``table`` (one row per design point and KPI: mean, sd, 95 % CI),
+    ``factors`` (the keys it varies), ``kpi`` (the one it was run for) and its ``name``."""
+    rid, _side = split_ref(run_id)
+    rec, folder = _artefacts(ws, rid)
+    if rec.kind != "sweep":
+        raise UserError(f"Run {rec.run_id} is a {rec.kind}, not a sweep.")
+    try:
+        table = pd.read_parquet(folder / "sweep.parquet")
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise UserError(f"The results of sweep {rec.run_id} cannot be read: "
+                        f"{_shown(exc, 200)}") from None
+    factors = list((manifest.get("grid") or {}).keys())
+    summary = rec.kpi_summary if isinstance(rec.kpi_summary, dict) else {}
+    kpi = summary.get("kpi") or "fill_rate"
+    return {"table": table, "factors": factors, "kpi": kpi, "name": rec.scenario_name or "",
+            "run_id": rec.run_id, "manifest": manifest}
 
 
 def _estimates(summary: Mapping[str, Mapping[str, Any]]):
@@ -225,7 +366,9 @@ def compare_runs(ws: Workspace, run_ids: Sequence[str]) -> tuple[pd.DataFrame, s
     Columns: whatif, kpi, unit, n, base_mean, whatif_mean, difference, ci95_low, ci95_high,
     significant, paired.
     """
-    ids = [check_run_id(r) for r in run_ids]
+    ids = list(run_ids)
+    for r in ids:
+        split_ref(r)  # a run id or a side of one (ID@whatif1), else a UserError
     if len(dict.fromkeys(ids)) < 2:
         raise UserError("Choose at least two different runs to compare.")
     runs = [load_run(ws, r) for r in dict.fromkeys(ids)]
@@ -270,7 +413,9 @@ def _labels(runs: Sequence[RunData]) -> list[str]:
     for r in runs:
         tail = r.run_id.rsplit("-", 1)[-1]
         n = len(r.manifest.get("overrides") or [])
-        extra = f" +{n} override{'s' if n > 1 else ''}" if n else ""
+        # a what-if named after its changes (manifest "names") needs no override count
+        named = bool(r.manifest.get("names"))
+        extra = f" +{n} override{'s' if n > 1 else ''}" if n and not named else ""
         out.append(f"{r.scenario or 'run'}{extra} ({tail})")
     seen: dict[str, int] = {}
     for i, label in enumerate(out):

@@ -64,19 +64,24 @@ def make_console(*, stderr: bool = False) -> Console:
 
     When the stream is not a terminal (a pipe, a file, a test runner) there are no colours or
     cursor codes and lines are not wrapped at 80 columns (``COLUMNS`` sets the width of tables).
+    Markup in strings is not interpreted (see below).
     """
     stream = sys.stderr if stderr else sys.stdout
     try:
         tty = stream.isatty()
     except (AttributeError, ValueError):
         tty = False
+    # markup=False and emoji=False: every string printed is shown as written, so a scenario or
+    # product name such as "[/]" or ":x:" can neither break a table nor restyle the terminal;
+    # styling is done with rich.text.Text, never with markup in strings
     if tty:
-        return Console(file=stream, highlight=False)
+        return Console(file=stream, highlight=False, markup=False, emoji=False)
     try:
         width = int(os.environ.get("COLUMNS", "0")) or 120
     except ValueError:
         width = 120
-    return Console(file=stream, highlight=False, width=width, no_color=True, emoji=False)
+    return Console(file=stream, highlight=False, width=width, no_color=True, emoji=False,
+                   markup=False)
 
 
 def problem_text(p: Problem) -> Text:
@@ -132,6 +137,37 @@ SetOption = Annotated[
         "edits.lanes.L1.mode=air (value read as YAML; repeatable).",
     ),
 ]
+
+
+# ---------------------------------------------------------------- run budget and seeds -------
+#: the largest seed: seeds are stored as signed 64-bit integers in the registry
+MAX_SEED = 2**63 - 1
+
+#: ``--max-events N``: stop a replication that schedules more simulator events
+MaxEventsOption = Annotated[
+    int | None,
+    typer.Option("--max-events", min=1000, show_default=False,
+                 help="Stop a replication after this many simulator events (default: the "
+                 "scenario's simulation.max_events, 50 million)."),
+]
+#: ``--time-limit SECONDS``: stop a replication that runs longer
+TimeLimitOption = Annotated[
+    float | None,
+    typer.Option("--time-limit", min=0.001, show_default=False, metavar="SECONDS",
+                 help="Stop a replication after this many wall-clock seconds (default: the "
+                 "scenario's simulation.time_limit_seconds, none)."),
+]
+
+
+def budget_sets(sets: Sequence[str] | None, max_events: int | None,
+                time_limit: float | None) -> list[str]:
+    """``--set`` overrides for the run budget options, after the user's own."""
+    out = list(sets or [])
+    if max_events is not None:
+        out.append(f"simulation.max_events={max_events}")
+    if time_limit is not None:
+        out.append(f"simulation.time_limit_seconds={time_limit!r}")
+    return out
 
 
 # ---------------------------------------------------------------- loading ---------------------

@@ -32,6 +32,10 @@ def dashboard(
     scenarios_dir: Annotated[Path | None, typer.Option(
         "--scenarios-dir", help="Bundled scenarios offered in the browser (default "
         "./scenarios).")] = None,
+    allowed_host: Annotated[list[str] | None, typer.Option(
+        "--allowed-host", help="Another host name the dashboard answers to (repeatable), e.g. "
+        "the name a reverse proxy forwards; also $SUPPLYTWIN_ALLOWED_HOSTS. Requests for any "
+        "other name are refused.")] = None,
 ) -> None:
     """Serve the dashboard: network map, what-if scenarios, runs, results and comparisons."""
     with user_errors():
@@ -47,7 +51,8 @@ def dashboard(
             multiprocessing.set_start_method("forkserver")
         except (RuntimeError, ValueError):
             pass  # already set, or not available on this platform
-        web = create_app(runs_dir=runs_dir, scenarios_dir=scenarios_dir)
+        hosts = [*(allowed_host or []), *([host] if host not in ("0.0.0.0", "::") else [])]
+        web = create_app(runs_dir=runs_dir, scenarios_dir=scenarios_dir, hosts=hosts)
         con = make_console(stderr=True)
         shown = f"[{host}]" if ":" in host else host
         con.print(f"supplytwin dashboard on http://{shown}:{port}/  (Ctrl-C to stop)")

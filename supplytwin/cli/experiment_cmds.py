@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from pathlib import Path
@@ -16,9 +17,18 @@ from rich.table import Table
 from rich.text import Text
 
 from supplytwin.cli import app
-from supplytwin.cli.common import SetOption, make_console, user_errors
+from supplytwin.cli.common import (
+    MAX_SEED,
+    MaxEventsOption,
+    SetOption,
+    TimeLimitOption,
+    budget_sets,
+    make_console,
+    user_errors,
+)
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
+from supplytwin.store.atomic import check_output_folder, output_lock
 
 runs_app = typer.Typer(help="The run registry: list, show and diff recorded runs.",
                        no_args_is_help=True)
@@ -74,7 +84,7 @@ def run_request(req, runs_dir: Path | None, *, resume_id: str | None = None):
         task = bar.add_task("starting", total=None)
 
         def progress(done: int, total: int, label: str) -> None:
-            bar.update(task, completed=done, total=total, description=label)
+            bar.update(task, completed=done, total=total, description=escape(label))
 
         if resume_id:
             outcome = recorded.resume(resume_id, reg, progress)
@@ -130,7 +140,8 @@ def compare(
     reps: Annotated[int | None, typer.Option(
         "--reps", "-n", min=2, help="Replications per scenario (a number is required; default: "
         "the base scenario's simulation.replications).")] = None,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the base's).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Root seed (default: the base's).", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
     dask: Dask = None,
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
@@ -139,11 +150,17 @@ def compare(
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     runs_dir: RunsDir = None,
     sets: SetOption = None,
+    max_events: MaxEventsOption = None,
+    time_limit: TimeLimitOption = None,
 ) -> None:
     """Paired comparison of what-ifs against a base, replication by replication (CRN)."""
     from supplytwin.experiment.recorded import Request
 
-    with user_errors():
+    with user_errors(), contextlib.ExitStack() as stack:
+        sets = budget_sets(sets, max_events, time_limit)
+        if out is not None:
+            check_output_folder(out, overwrite=True)
+            stack.enter_context(output_lock(out))
         shown = _kpis(kpi)
         req = Request("compare", [str(base), *map(str, whatifs)], list(sets or []), reps, seed,
                       workers, dask, report=report, out=str(out) if out else None)
@@ -181,7 +198,7 @@ def sweep(
         "--reps", "-n", min=2, help="Replications per point (a number is required; default: "
         "the scenario's simulation.replications).")] = None,
     kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
-    seed: Annotated[int | None, typer.Option(help="Root seed.")] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = None,
     workers: Workers = None,
     dask: Dask = None,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from supplytwin.cli import app
 from supplytwin.cli.common import EXIT_USER_ERROR, SetOption, load, make_console, user_errors
@@ -50,7 +51,7 @@ def _sites_table(res) -> Table:
     df = df.sort_values(["_changed", "candidate"], ascending=False, kind="stable")
     for r in df.itertuples(index=False):
         t.add_row(r.site_id, r.kind, "yes" if r.candidate else "", "yes" if r.open_before else "no",
-                  "[bold]yes[/]" if r.open else "[bold]no[/]", "yes" if r.expanded else "",
+                  Text("yes" if r.open else "no", style="bold"), "yes" if r.expanded else "",
                   f"{r.throughput_units_per_year:,.0f}")
     return t
 
@@ -66,7 +67,7 @@ def _costs_table(res) -> Table:
     for r in df.itertuples(index=False):
         if r.usd_per_year:
             t.add_row(r.group, r.item, _usd(r.usd_per_year), f"{r.usd_per_year / total:.1%}")
-    t.add_row("[bold]total[/]", "", f"[bold]{_usd(total)}[/]", "100.0%")
+    t.add_row(Text("total", style="bold"), "", Text(_usd(total), style="bold"), "100.0%")
     return t
 
 
@@ -279,9 +280,9 @@ def optimize(
             if ranking.attrs.get("cost_groups") is not None:
                 con.print(_cost_groups_table(ranking.attrs["cost_groups"]))
             if len(ranking) and int(ranking.iloc[0]["model_rank"]) != 1:
-                con.print(f"[bold]The model's optimum is not the best design under "
-                          f"uncertainty:[/] {ranking.iloc[0]['design']} has the lowest "
-                          "simulated cost.")
+                con.print(Text.assemble(
+                    ("The model's optimum is not the best design under uncertainty:", "bold"),
+                    f" {ranking.iloc[0]['design']} has the lowest simulated cost."))
         if as_json:
             summary = _summary(sc, res, options, settings, started, design_path, ranking)
             typer.echo(json.dumps(_jsonable(summary), indent=2))

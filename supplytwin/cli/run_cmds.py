@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 from datetime import UTC, datetime
@@ -9,13 +10,24 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from supplytwin.cli import app
-from supplytwin.cli.common import SetOption, load, make_console, user_errors
+from supplytwin.cli.common import (
+    MAX_SEED,
+    MaxEventsOption,
+    SetOption,
+    TimeLimitOption,
+    budget_sets,
+    load,
+    make_console,
+    user_errors,
+)
 from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
+from supplytwin.store.atomic import check_output_folder, output_lock
 
 
 def fmt_value(name: str, value: float) -> str:
@@ -46,7 +58,8 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
 @app.command()
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
-    seed: Annotated[int | None, typer.Option(help="Root seed (default: the scenario's).")] = None,
+    seed: Annotated[int | None, typer.Option(
+        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED)] = None,
     horizon_days: Annotated[float | None, typer.Option(
         "--horizon-days", help="Simulated days (default: the scenario's; 0 only with --state).",
         min=0, max=36_500)] = None,
@@ -74,6 +87,8 @@ def run(
     runs_dir: Annotated[Path | None, typer.Option(
         "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
     sets: SetOption = None,
+    max_events: MaxEventsOption = None,
+    time_limit: TimeLimitOption = None,
     state: Annotated[Path | None, typer.Option(
         "--state", help="Start from this snapshot folder (today's stock, shipments, orders, "
                         "sites down; docs/state-format.md) instead of the initial stock; the "
@@ -93,14 +108,20 @@ def run(
     from supplytwin.experiment.replications import replications_for
     from supplytwin.store.results import _jsonable
 
-    with user_errors():
+    with user_errors(), contextlib.ExitStack() as stack:
+        sets = budget_sets(sets, max_events, time_limit)
         if resume is None and scenario is None:
             raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
         if horizon_days == 0 and state is None:
             raise SupplytwinError("--horizon-days 0 only makes sense from a snapshot (--state)")
-        if out is not None and out.exists() and any(out.iterdir()) and not overwrite:
-            raise FileExistsError(17, "results folder exists and is not empty (use --overwrite)",
-                                  str(out))
+        if horizon_days:
+            # validated with the scenario (the warm-up must stay shorter than the horizon)
+            sets.append(f"simulation.horizon_days={horizon_days!r}")
+            horizon_days = None
+        if out is not None:
+            # before simulating: a bad --out costs nothing, and one writer per folder
+            check_output_folder(out, overwrite)
+            stack.enter_context(output_lock(out))
         if events and reps not in (None, 1):
             raise SupplytwinError("--events keeps the event log of one replication: "
                                   "drop --reps or give --reps 1")
@@ -112,8 +133,6 @@ def run(
         # one replication without a report is the plain single run (event log, mass balance
         # line); everything else is a recorded experiment, which writes --report always
         if resume is not None or n != 1 or precision is not None or report:
-            if horizon_days is not None:
-                sets = [*(sets or []), f"simulation.horizon_days={horizon_days}"]
             from supplytwin.experiment.recorded import Request
 
             req = None
@@ -154,7 +173,6 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
                 state=None):
     import supplytwin
     from supplytwin.experiment.recorded import identity
-    from supplytwin.sim import simulate
     from supplytwin.store.registry import Registry
     from supplytwin.store.results import _jsonable, write_run_folder
 
@@ -178,17 +196,15 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     folder = out or reg.runs_dir / run_id
     err = make_console(stderr=True)
     started = datetime.now(UTC)
-    if err.is_terminal and not as_json:
-        with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
-                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                      console=err, transient=True) as bar:
-            task = bar.add_task(who.name, total=1.0)
-            result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
-                              progress=lambda f: bar.update(task, completed=f))
-    else:
-        result = simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)
+    try:
+        result = _simulate(sc, seed, horizon_days, events, as_json, err, who.name)
+    except SupplytwinError:
+        # e.g. over its event budget: nothing was written, and the registry says it failed
+        reg.finish(run_id, kpi_summary={}, replications=0, status="failed")
+        raise
     ended = datetime.now(UTC)
-    write_run_folder(folder, sc, result, started, ended, overwrite=True, name=who.name,
+    write_run_folder(folder, sc, result, started, ended, overwrite=True, run_id=run_id,
+                     name=who.name,
                      base_name=who.base_name, differences=who.as_records(),
                      overrides=list(sets or []))
     reg.finish(run_id, kpi_summary={"kpis": {k: {"mean": v, "n": 1} for k, v in
@@ -210,3 +226,16 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     con.print("mass balance: ok (every product: initial + produced = delivered + consumed "
               "+ stocks + written off)")
     con.print(f"run {run_id}: results in {folder}")
+
+
+def _simulate(sc, seed, horizon_days, events, as_json, err, name):
+    from supplytwin.sim import simulate
+
+    if err.is_terminal and not as_json:
+        with Progress(TextColumn("[bold]simulating[/] {task.description}"), BarColumn(),
+                      TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                      console=err, transient=True) as bar:
+            task = bar.add_task(escape(name), total=1.0)
+            return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events,
+                            progress=lambda f: bar.update(task, completed=f))
+    return simulate(sc, seed=seed, horizon_days=horizon_days, log_events=events)

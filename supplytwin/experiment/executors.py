@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -78,7 +81,42 @@ class InProcess(Executor):
             yield k, fn(*args)
 
 
-def _ignore_sigint() -> None:
+def _die_with_parent() -> None:
+    """Make this worker die when the process that started it dies, even by ``kill -9``.
+
+    On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Elsewhere (or if that
+    call is unavailable) a daemon thread polls the parent's pid. Without this, workers of a
+    killed run are re-parented to init and keep their memory and CPU, stuck. The parent is the
+    worker's actual parent: the run's process with ``fork``, the fork server with
+    ``forkserver`` (as in the dashboard), which itself ends with the process it serves.
+    """
+    parent = os.getppid()
+    if parent == 1:  # the parent died before this worker got here
+        os._exit(1)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) == 0:
+                if os.getppid() != parent:  # died between getppid and prctl
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+
+    def watch() -> None:
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="supplytwin-parent-watch", daemon=True).start()
+
+
+def _init_worker() -> None:
+    _die_with_parent()
     # Ctrl-C is handled by the parent, which keeps the finished replications; workers must not
     # die half-way through printing their own KeyboardInterrupt tracebacks
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -94,7 +132,7 @@ class LocalProcesses(Executor):
 
     def map(self, scenario, seed, reps):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker)
         pending: set[Future] = {self._pool.submit(run_replication, scenario, seed, i) for i in reps}
         try:
             while pending:
@@ -107,7 +145,7 @@ class LocalProcesses(Executor):
 
     def map_calls(self, fn, calls):
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_ignore_sigint)
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker)
         index = {self._pool.submit(fn, *args): k for k, args in enumerate(calls)}
         pending = set(index)
         try:

@@ -216,6 +216,11 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
             if r.interrupted:
                 interrupted = True
                 break
+    except SupplytwinError:
+        # e.g. a replication over its event budget: the run ends here, said so in the registry
+        registry.finish(run_id, kpi_summary={}, replications=sum(r.n for r in results),
+                        status="failed")
+        raise
     finally:
         executor.close()
     outcome = Outcome(run_id, req, results, None, interrupted)
@@ -275,6 +280,9 @@ def resume(run_id: str, registry: Registry, progress: Progress | None = None) ->
     ckpt = Checkpoint(registry.runs_dir, rec.run_id)
     if rec.status == "complete":
         raise SupplytwinError(f"run {rec.run_id} is complete; nothing to resume")
+    if rec.shown_status == "running":  # its process is alive: the row's pid is its lock
+        raise SupplytwinError(f"run {rec.run_id} is still running (pid {rec.pid} on "
+                              f"{rec.host}); wait for it, or stop it before resuming")
     if not (ckpt.dir / "request.json").exists():
         raise SupplytwinError(f"run {rec.run_id} has no checkpoint to resume from")
     saved = ckpt.read_request()

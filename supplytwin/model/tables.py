@@ -14,6 +14,7 @@ resolved against the table's folder, passed in the validation context as ``base_
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, ClassVar
 
 from pydantic import (
@@ -86,6 +87,57 @@ FloatList = Annotated[
 ]
 
 
+#: Bounds on sizes, far beyond any real supply chain. They exist so that a typo (1e9 for 1e3),
+#: ``1e308`` or an overflow is refused with a message at load time instead of running for hours
+#: or turning costs into inf/NaN. Bounds by unit apply to every column of that unit (including
+#: the mean of a distribution); a column can be tighter with its own ``le=``/``ge=``.
+MAX_UNITS = 1e9
+MAX_DAYS = 1e7
+MAX_ORDERS_PER_DAY = 1e5
+#: any other number (money, rates, counts)
+MAX_MAGNITUDE = 1e12
+#: shortest period a review, a failure or a repair may have: shorter ones only multiply events
+MIN_PERIOD_DAYS = 1e-3
+UNIT_LIMITS: dict[str, float] = {
+    "units": MAX_UNITS, "units/batch": MAX_UNITS, "days": MAX_DAYS, "hours": 24 * MAX_DAYS,
+    "orders/day": MAX_ORDERS_PER_DAY,
+}
+
+
+def check_magnitude(value: Any, unit: str) -> Any:
+    """Refuse a number (or a distribution's mean) beyond the bound of its unit."""
+    limit = UNIT_LIMITS.get(unit, MAX_MAGNITUDE)
+    what = f"{limit:.0e} {unit}".strip() if unit else f"{limit:.0e}"
+    if isinstance(value, str):
+        return check_text(value)
+    if isinstance(value, Distribution):
+        mean = value.mean
+        if not abs(mean) <= limit:  # also catches NaN
+            raise ValueError(f"mean {mean:.4g} is absurdly large: at most {what}")
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        if not abs(value) <= limit:
+            raise ValueError(f"{value:.4g} is absurdly large: at most {what}")
+    elif isinstance(value, tuple):
+        for x in value:
+            check_magnitude(x, unit)
+    return value
+
+
+#: characters a name must not hold: C0/C1 controls (ESC starts terminal escape sequences) and
+#: the bidirectional overrides that make text read differently from what it is ("Trojan source")
+_FORBIDDEN_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_text(value: str) -> str:
+    """Refuse control and bidirectional-override characters in user text."""
+    bad = _FORBIDDEN_CHARS.search(value)
+    if bad is not None:
+        raise ValueError(f"contains the control character U+{ord(bad.group()):04X} at position "
+                         f"{bad.start() + 1}; names must be plain text")
+    return value
+
+
 def col(description: str, *, unit: str = "", default: Any = ..., **kw: Any) -> Any:
     """Declare a column: its documentation and unit live beside its type."""
     extra = {"unit": unit} if unit else {}
@@ -96,7 +148,8 @@ class Row(BaseModel):
     """Base of every table row: unknown columns are errors, rows are immutable."""
 
     model_config = ConfigDict(
-        extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True
+        extra="forbid", frozen=True, arbitrary_types_allowed=True, validate_default=True,
+        allow_inf_nan=False,
     )
 
     #: file stem of the table, e.g. "products"
@@ -109,6 +162,17 @@ class Row(BaseModel):
     @property
     def row_id(self) -> str:
         return "/".join(str(getattr(self, k)) for k in self.key)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_magnitude(value, column_unit(cls, info.field_name))
+
+
+def column_unit(model: type[BaseModel], name: str | None) -> str:
+    field = model.model_fields.get(name or "")
+    extra = field.json_schema_extra if field is not None else None
+    return str(extra.get("unit", "")) if isinstance(extra, dict) else ""
 
 
 class ProductRow(Row):
@@ -222,6 +286,10 @@ class SiteRow(Row):
 
     @model_validator(mode="after")
     def _external_supplier(self) -> SiteRow:
+        if self.handling_capacity_units_per_day is not None and self.kind in (
+                SiteKind.CUSTOMER, SiteKind.EXTERNAL_SUPPLIER):
+            raise ValueError(f"handling_capacity_units_per_day is the dock capacity of a site of "
+                             f"the network; a {self.kind.value} has none")
         if self.kind != SiteKind.EXTERNAL_SUPPLIER:
             given = [n for n in EXTERNAL_SUPPLY_COLUMNS
                      if getattr(self, n) != type(self).model_fields[n].default]
@@ -284,6 +352,17 @@ class ProductionRow(Row):
         "Optional cap on batches per year used by network design; empty = lines x 365 / mean "
         "cycle time.", unit="batches/year", default=None, gt=0,
     )
+
+    @model_validator(mode="after")
+    def _makes_something(self) -> ProductionRow:
+        # a batch that takes no time and never yields good output would be restarted forever at
+        # one instant of simulated time: the simulator would hang without advancing its clock
+        if self.cycle_time_days.mean <= 0 and (self.yield_frac.mean <= 0
+                                               or self.batch_failure_prob >= 1):
+            raise ValueError("cycle_time_days is zero and no batch ever yields good output "
+                             "(yield_frac 0 or batch_failure_prob 1): the line would restart "
+                             "batches forever at one instant")
+        return self
 
     @property
     def nominal_batch_units(self) -> float | None:
@@ -368,7 +447,7 @@ class PolicyRow(Row):
     )
     order_quantity_units: float | None = col("Q of (r,Q).", unit="units", default=None, gt=0)
     review_period_days: float | None = col(
-        "R of (R,S) and days_of_supply.", unit="days", default=None, gt=0
+        "R of (R,S) and days_of_supply.", unit="days", default=None, ge=MIN_PERIOD_DAYS
     )
     days_of_supply_target: float | None = col(
         "For days_of_supply: order up to this many days of mean demand.", unit="days",
@@ -432,7 +511,8 @@ class DemandRow(Row):
     product_id: Id = col("Finished product ordered.")
     process: DemandProcess = col("How orders arrive.", default="poisson")
     orders_per_day: float | None = col(
-        "Mean order arrival rate (poisson).", unit="orders/day", default=None, gt=0
+        "Mean order arrival rate (poisson).", unit="orders/day", default=None, gt=0,
+        le=MAX_ORDERS_PER_DAY,
     )
     order_size_units: Dist = col("Units per order (poisson).", unit="units", default="fixed(1)")
     series_file: str | None = col(
@@ -495,10 +575,11 @@ class DisruptionRow(Row):
     duration_days: float | None = col("Length of a scheduled disruption.", unit="days", default=None, gt=0)
     mtbf_days: float | None = col(
         "Random disruptions: mean time between failures (exponential).", unit="days", default=None,
-        gt=0,
+        ge=MIN_PERIOD_DAYS,
     )
     mttr_days: float | None = col(
-        "Random disruptions: mean time to repair (exponential).", unit="days", default=None, gt=0
+        "Random disruptions: mean time to repair (exponential).", unit="days", default=None,
+        ge=MIN_PERIOD_DAYS,
     )
     enabled: bool = col(
         "false switches the disruption off, e.g. one inherited from a base scenario: "
@@ -508,6 +589,7 @@ class DisruptionRow(Row):
         "Capacity or lane-capacity loss fraction (capacity_loss), transit multiplier (lane_delay), "
         "demand multiplier (demand_surge), failure probability (qc_failure_spike), hazard "
         "multiplier (excursion_spike); unused by outages and closures.", default=1.0, ge=0,
+        le=1000,
     )
 
     @model_validator(mode="after")

@@ -24,7 +24,8 @@ flow model:
   per unit and the purchase price as its cost, so ``supply_capacity_units_per_day x 365`` caps
   the vendor's output per year (unlimited: a bound that never binds); no expansion;
 * **demand** ``(customer, product)``: annual units = ``Network.demand_mean_rate(d) x 365``;
-* **capacities**: production line-days, storage throughput per temperature class
+* **capacities**: handling per site (``handling_capacity_units_per_day x 365`` units received
+  plus shipped over lanes per year), production line-days, storage throughput per temperature class
   (``capacity x 365 / storage_cover_days``), lane units per year (capacity per departure x
   departures per year of the schedule);
 * **costs** per unit and per year (see ``docs/optimisation.md``).
@@ -192,6 +193,8 @@ class DesignData:
     product_cv: dict[str, float] = field(default_factory=dict)
     #: demand streams left out of the model, with the reason (customer closed, zero rate)
     notes: list[str] = field(default_factory=list)
+    #: units per year a site can receive plus ship over lanes; inf = unlimited
+    site_handling_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     # ---- derived -------------------------------------------------------------------------------
     @property
@@ -209,6 +212,10 @@ class DesignData:
         if self.options.objective == "cost+co2":
             c = c + self.arc_co2_kg * self.options.co2_price_usd_per_t / 1000.0
         return c
+
+    def site_nodes(self, s: int) -> list[int]:
+        """Stock nodes at site index ``s``."""
+        return np.flatnonzero(self.node_site == s).tolist()
 
     @property
     def candidate_sites(self) -> list[int]:
@@ -640,6 +647,10 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         storage_throughput=st_cap_arr * DAYS / options.storage_cover_days,
         site_index=site_idx, node_index=node_idx, lane_index=lane_idx, demand_index=demand_idx,
         prod_index=prod_idx, product_cv=cv_site, notes=notes,
+        site_handling_capacity=np.array(
+            [r.handling_capacity_units_per_day * DAYS
+             if r.handling_capacity_units_per_day is not None else np.inf for r in rows],
+            dtype=float),
     )
 
 

@@ -29,6 +29,7 @@ FAMILY_WORDS = {
     "demand": "demand that must be met",
     "production_capacity": "production capacity",
     "storage_capacity": "storage capacity",
+    "handling_capacity": "handling capacity",
     "lane_capacity": "lane capacity",
     "co2_cap": "the CO2 cap",
     "k_sourcing": "k-sourcing",
@@ -215,7 +216,7 @@ def _elastic_findings(m, data: DesignData, opts: DesignOptions) -> list[Finding]
                     v, "units/year", scenario=s_name))
             found += _block_findings(b, data, opts, scenario=s_name)
     order = ["no_lane", "demand", "k_sourcing", "n_minus_1", "co2_cap", "production_capacity",
-             "storage_capacity", "lane_capacity"]
+             "storage_capacity", "handling_capacity", "lane_capacity"]
     found.sort(key=lambda f: (order.index(f.family) if f.family in order else 99,
                               f.scenario or "", -(f.shortfall or 0.0)))
     return found
@@ -242,6 +243,11 @@ def _block_findings(b, data: DesignData, opts: DesignOptions, scenario: str | No
                            f"of storage ({v:,.0f} units/year of throughput at "
                            f"{opts.storage_cover_days:g} days of cover)",
                            v / turns, "units of storage", scenario))
+    for s_name, v in _slack_values(b, "handling_capacity"):
+        cap = float(data.site_handling_capacity[data.site_index[s_name]])
+        out.append(Finding("handling_capacity", s_name,
+                           f"{pre}{s_name} must receive and ship {v:,.0f} units/year beyond its "
+                           f"handling capacity of {cap:,.0f}", v, "units/year", scenario))
     for lid, v in _slack_values(b, "lane_capacity"):
         l = data.lane_index[lid]
         out.append(Finding("lane_capacity", lid,

@@ -314,6 +314,25 @@ def _flow_families(b, ctx: _Context, X: list, Q: list, U: list, lost_site: int |
          for g, s in enumerate(data.storage_site.tolist()) if s != lost_site],
         rule=storage_capacity)
 
+    # handling (dock) throughput per site with a handling capacity: units received over lanes
+    # plus units shipped over lanes per year (production and consumption on site are not
+    # handled at the dock, as in the simulator)
+    def handling_capacity(bl, s_name):
+        s = data.site_index[s_name]
+        t: list[Term] = []
+        for n in data.site_nodes(s):
+            t += [(1.0, X[a]) for a in data.node_in[n] + data.node_out[n] if X[a] is not None]
+        cap = float(data.site_handling_capacity[s])
+        ot, oc = ctx.opened(s, -cap)
+        t += ot
+        if elastic and base:
+            t.append((-1.0, ctx.slack(bl, "handling_capacity", s_name, 1.0 / max(cap, 1.0))))
+        return row(t, None, 0.0, oc)
+
+    b.handling_capacity = pe.Constraint(
+        [data.sites[s] for s in np.flatnonzero(np.isfinite(data.site_handling_capacity)).tolist()
+         if s != lost_site], rule=handling_capacity)
+
     # lane capacity (units/year); use of lanes with a fixed charge
     def on_lane(l: int) -> list[Term]:
         return [(1.0, X[a]) for a in data.lane_arcs[l] if X[a] is not None]

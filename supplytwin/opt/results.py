@@ -270,6 +270,14 @@ def _capacities(model, data: DesignData, opts: DesignOptions, design: Design, x,
         rows.append(_cap_row("storage", s_name, tclass, used / turns,
                              float(data.storage_capacity[g]) * factor, "units of storage",
                              dual(model.storage_capacity[s_name, tclass]) * turns))
+    # handling (dock) throughput: received plus shipped over lanes
+    for s_name in getattr(model, "handling_capacity", ()):
+        s = data.site_index[s_name]
+        used = float(sum(x[a] for n in data.site_nodes(s)
+                         for a in data.node_in[n] + data.node_out[n]))
+        cap = float(data.site_handling_capacity[s]) * (s_name in design.open_sites)
+        rows.append(_cap_row("handling", s_name, "received + shipped", used, cap, "units/year",
+                             dual(model.handling_capacity[s_name])))
     # lanes
     for lid in model.lane_capacity:
         l = data.lane_index[lid]

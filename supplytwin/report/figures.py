@@ -55,6 +55,7 @@ FONT = {"family": "-apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-ser
 # Site kinds: colour and marker symbol (colour-blind-safe Okabe-Ito palette).
 KIND_STYLE: dict[str, tuple[str, str, str]] = {
     SiteKind.SUPPLIER.value: ("API supplier", "#999999", "triangle-up"),
+    SiteKind.EXTERNAL_SUPPLIER.value: ("External supplier", "#F0E442", "triangle-down"),
     SiteKind.DRUG_SUBSTANCE.value: ("Drug-substance plant", "#0072B2", "square"),
     SiteKind.FILL_FINISH.value: ("Fill-finish plant", "#56B4E9", "diamond"),
     SiteKind.PACKAGING.value: ("Packaging site", "#009E73", "pentagon"),

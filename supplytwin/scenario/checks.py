@@ -8,6 +8,7 @@ of materials has no cycle, and disruptions name things that exist.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import networkx as nx
@@ -15,6 +16,9 @@ import networkx as nx
 from supplytwin.errors import Problem
 from supplytwin.model import Network, Row
 from supplytwin.model.enums import PACKAGING_HOLDS, PACKAGING_MODES, PASSIVE_PACKAGING, SiteKind
+
+#: batches one replenishment order may start at once
+MAX_BATCHES_PER_ORDER = 10_000
 from supplytwin.model.feasibility import lane_carry_reason
 
 
@@ -117,6 +121,23 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
             for lane_id in r.sources:
                 lane_for("policies", i, lane_id, r.product_id, r.site_id)
 
+    # each production batch is simulated as its own process: a policy whose one order starts
+    # tens of thousands of batches at once (huge levels, tiny batches) would take hours
+    for i, r in tables["policies"]:
+        prow = net.production.get((r.site_id, r.product_id))
+        if not r.is_make or prow is None or r.product_id not in products:
+            continue
+        batch = prow.batch_size_units or products[r.product_id].units_per_batch
+        level = r.order_quantity_units if r.order_quantity_units is not None \
+            else r.order_up_to_units
+        if level is not None and batch > 0 and level / batch > MAX_BATCHES_PER_ORDER:
+            field = "order_quantity_units" if r.order_quantity_units is not None \
+                else "order_up_to_units"
+            add("policies", i, field, f"one order of up to {level:,.0f} units would start "
+                f"{level / batch:,.0f} batches of {batch:,g} units at once (each batch is "
+                f"simulated as its own process; at most {MAX_BATCHES_PER_ORDER:,}): raise the "
+                "batch size or lower the policy level")
+
     for i, r in tables["initial_stock"]:
         ref("initial_stock", i, "site_id", r.site_id, sites, "site")
         if r.site_id in external:
@@ -160,6 +181,7 @@ def check_network(net: Network, tables: dict[str, list[tuple[int, Row]]],
     out += _check_bom_cycles(net, tables, add)
     if not out:
         out += _check_reachability(net, tables, add)
+        _check_sourcing_cycles(net, tables, add)
     return out
 
 
@@ -188,6 +210,33 @@ def _check_bom_cycles(net: Network, tables, add) -> list[Problem]:
     add("bom", where[cycle[0][0], cycle[0][1]], "input_product_id",
         f"bill-of-materials cycle: {path}")
     return []
+
+
+def _check_sourcing_cycles(net: Network, tables, add) -> None:
+    """A stock point must not replenish, through its lanes, from itself (A <- B <- A).
+
+    The simulator follows sources upstream (lead times, echelons); a loop would never end.
+    Every loop is reported once, on the policy row of its first stock point.
+    """
+    g = nx.DiGraph()
+    where: dict[tuple[str, str], int] = {}
+    for i, r in tables["policies"]:
+        where.setdefault((r.site_id, r.product_id), i)
+        if r.is_make:
+            continue
+        for lane_id in r.sources:
+            lane = net.lanes.get(lane_id)
+            if lane is not None:
+                g.add_edge((r.site_id, r.product_id), (lane.origin_id, r.product_id))
+    # a few loops are enough to point at the mistake; a dense graph can have very many
+    for cycle in sorted(itertools.islice(nx.simple_cycles(g), 10)):
+        first = min(cycle)
+        k = cycle.index(first)
+        cycle = cycle[k:] + cycle[:k]
+        path = " <- ".join(f"{s}" for s, _p in [*cycle, first])
+        add("policies", where.get(first, 0), "sources",
+            f"sourcing loop for {first[1]!r}: {path} (each site replenishes from the next; "
+            "one of them must make the product or buy it from outside the loop)")
 
 
 def _check_reachability(net: Network, tables, add) -> list[Problem]:

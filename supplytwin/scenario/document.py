@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from supplytwin.model.settings import (
     ColdChainSettings,
@@ -30,7 +30,7 @@ from supplytwin.model.settings import (
     KpiSettings,
     SimulationSettings,
 )
-from supplytwin.model.tables import col
+from supplytwin.model.tables import check_text, col
 
 
 class NetworkFiles(BaseModel):
@@ -78,3 +78,9 @@ class ScenarioDocument(BaseModel):
         description="Cell overrides: edits.TABLE.ROW_ID.COLUMN = value. ROW_ID is the row's key "
         "columns joined by '/', e.g. policies: {DC-US/MAB-01: {order_up_to_units: 900}}.",
     )
+
+    @field_validator("name", "description")
+    @classmethod
+    def _plain_text(cls, value: str) -> str:
+        # shown in terminals, reports and the dashboard: no escape sequences, no bidi tricks
+        return check_text(value)

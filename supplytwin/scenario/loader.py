@@ -33,9 +33,18 @@ from supplytwin.errors import Problem, ScenarioError
 from supplytwin.model import TABLES, Network, Row, Scenario
 from supplytwin.model.tables import DemandRow, DisruptionRow
 from supplytwin.scenario.document import ScenarioDocument
+from supplytwin.scenario.safe_files import (
+    MAX_TABLE_BYTES,
+    MAX_YAML_BYTES,
+    YamlProblem,
+    load_yaml,
+    regular_file_problem,
+)
 
 #: document keys whose values are file paths (relative to the file that writes them)
 _PATH_KEYS = ("network",)
+#: longest ``extends:`` chain followed
+MAX_EXTENDS_DEPTH = 50
 
 
 class _Collector:
@@ -56,23 +65,36 @@ def _show(path: Path | str) -> str:
 
 
 # ---------------------------------------------------------------- YAML with line numbers --------
-def _key_lines(node: yaml.Node, prefix: str = "") -> dict[str, int]:
-    """Map dotted key paths to the 1-based line where each key is written."""
+def _key_lines(node: yaml.Node, prefix: str = "", seen: set[int] | None = None
+               ) -> dict[str, int]:
+    """Map dotted key paths to the 1-based line where each key is written.
+
+    A node reached again through an alias is not walked again: its keys keep the lines of
+    their first path, and the walk stays linear in the size of the file (an alias bomb would
+    otherwise make it visit every expanded path)."""
+    seen = set() if seen is None else seen
+    if id(node) in seen:
+        return {}
+    seen.add(id(node))
     out: dict[str, int] = {}
     if isinstance(node, yaml.MappingNode):
         for k, v in node.value:
             key = f"{prefix}.{k.value}" if prefix else str(k.value)
             out[key] = k.start_mark.line + 1
-            out.update(_key_lines(v, key))
+            out.update(_key_lines(v, key, seen))
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             key = f"{prefix}.{i}"
             out[key] = item.start_mark.line + 1
-            out.update(_key_lines(item, key))
+            out.update(_key_lines(item, key, seen))
     return out
 
 
 def _read_yaml(path: Path, col: _Collector) -> tuple[dict[str, Any] | None, dict[str, int]]:
+    problem = regular_file_problem(path, MAX_YAML_BYTES)
+    if problem is not None:
+        col.add(path, problem)
+        return None, {}
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -82,8 +104,10 @@ def _read_yaml(path: Path, col: _Collector) -> tuple[dict[str, Any] | None, dict
         col.add(path, f"cannot read: {exc}")
         return None, {}
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        data, node = load_yaml(text)
+    except YamlProblem as exc:
+        col.add(path, exc.reason, line=exc.line)
+        return None, {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -131,7 +155,17 @@ def _absolutise(data: dict, base_dir: Path) -> None:
 def _resolve_extends(path: Path, col: _Collector, chain: tuple[Path, ...] = ()
                      ) -> tuple[dict | None, dict[str, tuple[Path, int]], list[Path]]:
     """Return (merged document, key -> (file, line), files read)."""
-    path = path.resolve()
+    try:
+        path = path.resolve()
+    except (RuntimeError, OSError) as exc:  # RuntimeError: a symlink loop on Python < 3.13
+        col.add(chain[-1] if chain else path, f"extends: {path.name} is a symlink loop "
+                f"({type(exc).__name__})", field="extends")
+        return None, {}, []
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        col.add(chain[0], f"extends: chain of more than {MAX_EXTENDS_DEPTH} files (stopped at "
+                f"{path.name}); a scenario inherits from a few bases, not thousands",
+                field="extends")
+        return None, {}, []
     if path in chain:
         loop = " -> ".join(p.name for p in (*chain, path))
         col.add(chain[-1], f"extends loop: {loop}", field="extends")
@@ -150,8 +184,14 @@ def _resolve_extends(path: Path, col: _Collector, chain: tuple[Path, ...] = ()
         try:
             parent_path = (path.parent / parent_ref).resolve()
             is_file = parent_path.is_file()
+        except RuntimeError:  # Python < 3.13: a symlink loop
+            col.add(path, f"extends: {parent_ref!r} is a symlink loop", field="extends",
+                    line=lines.get("extends"))
+            return None, where, files
         except (OSError, ValueError) as exc:
-            col.add(path, f"extends: cannot use {parent_ref!r}: {exc}", field="extends",
+            reason = ("is a symlink loop" if getattr(exc, "errno", None) == 40
+                      else f"cannot be used: {exc}")
+            col.add(path, f"extends: {parent_ref!r} {reason}", field="extends",
                     line=lines.get("extends"))
             return None, where, files
         if parent_path in (*chain, path):
@@ -195,7 +235,9 @@ def parse_set(assignment: str) -> tuple[list[str], Any]:
     if not keys:
         raise ValueError(f"--set {assignment!r}: write KEY.PATH=VALUE")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = load_yaml(raw)[0] if raw.strip() else ""
+    except YamlProblem as exc:
+        raise ValueError(f"--set {key.strip()}: {exc.reason}") from None
     except (yaml.YAMLError, ValueError, TypeError, OverflowError, RecursionError):
         value = raw  # not YAML: the text itself (validation says what is wrong with it)
     return keys, value
@@ -207,6 +249,10 @@ def apply_sets(data: dict, sets: Sequence[str], col: _Collector, source: str = "
             keys, value = parse_set(assignment)
         except ValueError as exc:
             col.add(source, str(exc))
+            continue
+        if keys[0] == "extends":
+            col.add(source, "extends cannot be changed with --set: it is followed before the "
+                    "overrides apply; write extends: in a scenario file", field="extends")
             continue
         # table ids may contain dots (e.g. lot ids): edits.TABLE.ROW_ID.FIELD keeps ROW_ID whole
         if keys[0] == "edits" and len(keys) > 4:
@@ -229,6 +275,10 @@ def _clean_cell(value: str | None) -> str | None:
 
 def read_table(path: Path, model: type[Row], col: _Collector) -> list[tuple[int, Row]]:
     """Read one CSV table; return (row number, row) for every valid row."""
+    problem = regular_file_problem(path, MAX_TABLE_BYTES)
+    if problem is not None:
+        col.add(path, problem)
+        return []
     try:
         fh = path.open(encoding="utf-8-sig", newline="")
     except FileNotFoundError:
@@ -246,6 +296,13 @@ def read_table(path: Path, model: type[Row], col: _Collector) -> list[tuple[int,
             known = list(model.model_fields)
             required = [n for n, f in model.model_fields.items() if f.is_required()]
             bad_header = False
+            if header and not set(header) & set(known):
+                # not this table at all (a wrong path, /etc/passwd): say so without echoing
+                # the file's content back
+                col.add(path, f"does not look like the {model.table} table: none of its "
+                        f"{len(header)} header cell(s) is a column of it (expected "
+                        f"{', '.join(required)} ...)", row=0)
+                return []
             for h in header:
                 if h not in known:
                     hint = difflib.get_close_matches(h, known, n=1)
@@ -508,8 +565,11 @@ def _apply_edits(doc: ScenarioDocument, tables: dict[str, list[tuple[int, Row]]]
 
 
 def _read_series(path: Path, col: _Collector, table: Path, row: int) -> tuple[float, ...] | None:
-    if not path.is_file():  # also False for devices (/dev/zero) and invalid names
-        col.add(table, f"series file not found: {path}", field="series_file", row=row)
+    problem = regular_file_problem(path, MAX_TABLE_BYTES)
+    if problem is not None:
+        reason = (f"series file not found: {path}" if problem == "file not found"
+                  else f"series file {path} {problem}")
+        col.add(table, reason, field="series_file", row=row)
         return None
     try:
         with path.open(encoding="utf-8-sig", newline="") as fh:

@@ -56,13 +56,13 @@ DISTRIBUTION_EXAMPLES: dict[str, tuple[str, str]] = {
 
 #: departure schedules shown in the docs; only those the parser accepts are listed.
 _SCHEDULE_EXAMPLES: tuple[tuple[str, str], ...] = (
-    ("daily", "the default: a departure at the start of every day; the day's orders travel "
-              "together and share one transit-time draw"),
+    ("daily", ("the default: a departure at the start of every day; the day's orders travel "
+               "together and share one transit-time draw")),
     ("every:3", "a departure every 3 days (day 0, 3, 6, ...)"),
     ("weekly:mon,thu",
      "departures on Mondays and Thursdays (weekdays follow simulation.start_date)"),
-    ("on_demand", "each shipment leaves as soon as it is picked, with its own transit-time "
-                  "draw (courier, parcel)"),
+    ("on_demand", ("each shipment leaves as soon as it is picked, with its own transit-time "
+                   "draw (courier, parcel)")),
 )
 
 
@@ -307,10 +307,28 @@ must be quoted. Unknown columns and missing required columns are errors. Ids (of
 sites, lanes, lots, ...) start with a letter or digit and continue with letters, digits, `_`,
 `.` or `-` (at most 64 characters); lists of ids in one cell are separated by `;`.
 
+Only regular files are read (not folders, devices such as `/dev/zero`, or named pipes), of at
+most 5 MB for a scenario YAML and 200 MB for a table. YAML anchors and aliases are accepted up to
+200,000 values once expanded (an "alias bomb" is refused), and a key written twice in one mapping
+is an error (YAML would silently keep only the last).
+
+### Bounds
+
+Every number must be finite (`inf` and `nan` are refused). Beyond the bounds of each column
+below, sizes are bounded by their unit so that a typo cannot run for hours or overflow to
+infinity: quantities in `units` at most 1e9, durations in `days` at most 1e7 (the horizon at most
+36,500), `orders/day` at most 1e5, any other number (money, rates) at most 1e12; the same bounds
+apply to the mean of a distribution. Names and descriptions must not hold control characters
+(such as ESC) or bidirectional-override characters. A replication also runs under a budget
+(`simulation.max_events`, `simulation.time_limit_seconds`, or `--max-events` and `--time-limit`
+on `run` and `compare`): a run beyond it stops with a message naming the processes that hold
+most pending events, and nothing is written.
+
 ### `extends:`
 
 `extends: other.yaml` inherits everything from `other.yaml` (which may itself extend another
-file; loops are errors). Mappings are merged key by key with the child winning; lists are
+file; loops, symlink loops and chains of more than 50 files are errors; `extends` cannot be
+changed with `--set`). Mappings are merged key by key with the child winning; lists are
 replaced, except `disruptions:`, which are concatenated, so a what-if adds disruptions to those of
 its base.
 

@@ -23,6 +23,7 @@ from supplytwin.model import LaneRow, Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim import initial_state
+from supplytwin.sim.capacity import DailyCapacity
 from supplytwin.sim.disruptions import DisruptionState
 from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
@@ -87,6 +88,13 @@ class Model:
         #: an enum's .value is a descriptor call)
         self._mode_value = {lid: row.mode.value for lid, row in self.net.lanes.items()}
         open_sites = {s for s, row in self.net.sites.items() if row.is_open}
+        #: dock capacity of sites with a handling_capacity_units_per_day: receipts off lanes and
+        #: picks onto lanes share it, first come first served; what does not fit waits a day
+        self.handling: dict[str, DailyCapacity] = {
+            s: DailyCapacity(row.handling_capacity_units_per_day)
+            for s, row in self.net.sites.items()
+            if row.handling_capacity_units_per_day is not None and s in open_sites
+        }
         self.lanes: dict[str, Lane] = {
             lid: Lane(self, row) for lid, row in self.net.lanes.items()
             if row.origin_id in open_sites and row.destination_id in open_sites
@@ -385,6 +393,14 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         site = lane.destination_id
+        dock = self.handling.get(site)
+        if dock is not None:
+            ready = dock.ready_time(self.env.now, sh.units)
+            if ready > self.env.now:
+                self._handling_wait(sh)
+                self.docks[id(sh)] = sh
+                self.env.process(self._handled_in(lane, sh, ready))
+                return
         if self.dis.site_up(site) and (sh.destination is None or
                                        self.storage_free(sh.destination.storage_key)
                                        >= sh.units - 1e-9):
@@ -393,6 +409,33 @@ class Model:
             return
         self.docks[id(sh)] = sh
         self.env.process(self._receive(lane, sh))
+
+    # ---- handling capacity ------------------------------------------------------------------
+    def _handling_wait(self, sh: Shipment) -> None:
+        if self.recorder.counts(self.env.now):
+            self.recorder.handling_delayed_units += sh.units
+
+    def handle_out(self, lane: Lane, sh: Shipment) -> None:
+        """Picked goods wait at the origin's dock until its handling capacity has room."""
+        now = self.env.now
+        ready = self.handling[lane.row.origin_id].ready_time(now, sh.units)
+        if ready <= now:
+            lane.enqueue(sh)
+            return
+        self._handling_wait(sh)
+        self.docks[id(sh)] = sh
+        self.env.process(self._handled_out(lane, sh, ready))
+
+    def _handled_out(self, lane: Lane, sh: Shipment, ready: float):
+        yield self.env.timeout(ready - self.env.now)
+        del self.docks[id(sh)]
+        lane.enqueue(sh)
+
+    def _handled_in(self, lane: LaneRow, sh: Shipment, ready: float):
+        """Received goods wait at the dock (registered by the caller) for handling capacity,
+        then are received as usual (site up, room in storage)."""
+        yield self.env.timeout(ready - self.env.now)
+        yield from self._receive(lane, sh)
 
     def _qa_disposition(self, qid: int, lane: LaneRow, sh: Shipment):
         site = lane.destination_id
@@ -507,6 +550,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     ``keep_orders`` keeps every customer order in ``Model.orders`` (for tests that look at
     orders one by one); runs do not need them, and without them memory stays flat however long
     the horizon."""
+    from supplytwin.sim.budget import run_budget
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
@@ -519,17 +563,21 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     model = Model(scenario, seed, replication, log_events, keep_orders)
     horizon = scenario.simulation.horizon_days
     loop_started = time.perf_counter()
-    if horizon <= 0:
-        pass  # a run of 0 days (from a snapshot): the state as it was given
-    elif progress is None:
-        model.env.run(until=horizon)
-    else:
-        step = max(1.0, horizon / 50)
-        t = 0.0
-        while t < horizon:
-            t = min(horizon, t + step)
-            model.env.run(until=t)
-            progress(t / horizon)
+    settings = scenario.simulation
+    with run_budget(model.env, max_events=getattr(settings, "max_events", None),
+                    time_limit_seconds=getattr(settings, "time_limit_seconds", None),
+                    what=f"replication {replication} of {scenario.name!r}"):
+        if horizon <= 0:
+            pass  # a run of 0 days (from a snapshot): the state as it was given
+        elif progress is None:
+            model.env.run(until=horizon)
+        else:
+            step = max(1.0, horizon / 50)
+            t = 0.0
+            while t < horizon:
+                t = min(horizon, t + step)
+                model.env.run(until=t)
+                progress(t / horizon)
     event_loop_seconds = time.perf_counter() - loop_started
     balance = check_mass_balance(model)
     timeseries = daily_timeseries(model)

@@ -19,9 +19,9 @@ shows in the network's inventory KPIs (on hand, holding cost).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
+from supplytwin.sim.capacity import DailyCapacity
 from supplytwin.sim.lots import Lot, Parcel
 
 if TYPE_CHECKING:
@@ -36,8 +36,8 @@ class ExternalSupplier:
         self.model = model
         self.site_id = site_id
         self.row = model.net.sites[site_id]
-        self._capacity_day = -1  # the day whose capacity is being filled
-        self._capacity_used_units = 0.0
+        cap = self.row.supply_capacity_units_per_day
+        self._capacity = DailyCapacity(cap) if cap is not None else None
         self._rng = model.streams.get("supply.lead", site_id)
         self._lot_seq = 0
 
@@ -62,24 +62,9 @@ class ExternalSupplier:
 
     def _allocate(self, now: float, units: float) -> list[tuple[float, float]]:
         """(start time, units) parts of an order under the daily capacity."""
-        cap = self.row.supply_capacity_units_per_day
-        if cap is None:
+        if self._capacity is None:
             return [(now, units)]
-        day = math.floor(now)
-        if day > self._capacity_day:
-            self._capacity_day, self._capacity_used_units = day, 0.0
-        parts: list[tuple[float, float]] = []
-        while units > 1e-9:
-            room = cap - self._capacity_used_units
-            if room <= 1e-9:
-                self._capacity_day += 1
-                self._capacity_used_units = 0.0
-                continue
-            take = min(units, room)
-            parts.append((max(now, float(self._capacity_day)), take))
-            self._capacity_used_units += take
-            units -= take
-        return parts
+        return self._capacity.book(now, units)
 
     def _dispatch(self, req: Request, product_id: str, at_day: float, units: float):
         m = self.model

@@ -59,6 +59,7 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
     "cold_storage_utilisation": ("fraction", "Mean over sites and cold classes (2-8 C, frozen, ultra-cold) with a finite capacity of end-of-day stock / capacity."),
     "cold_storage_peak_utilisation": ("fraction", "Highest stock / capacity reached in any cold class at any site."),
     "storage_refused_units": ("units", "Units that arrived to a full storage class and waited at the dock (never dropped)."),
+    "handling_delayed_units": ("units", "Units received off a lane or picked onto one that waited for a later day because the site's handling_capacity_units_per_day was used up."),
     "storage_overflow_units": ("units", "Units released by production into a storage class already full (kept on hand, beyond capacity)."),
     "demand_units": ("units", "Customer demand after the warm-up."),
     "delivered_units": ("units", "Units delivered to customers after the warm-up."),
@@ -170,6 +171,7 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
     k["cold_storage_utilisation"], k["cold_storage_peak_utilisation"] = _cold_storage(model, measured)
     k["storage_refused_units"] = rec.storage_refused_units
     k["storage_overflow_units"] = rec.storage_overflow_units
+    k["handling_delayed_units"] = rec.handling_delayed_units
     k["demand_units"] = demand
     k["delivered_units"] = sum(t.delivered_units for t in tallies.values())
 

@@ -14,6 +14,7 @@ duplicated parcel anywhere shows up here. A violation raises ``MassBalanceError`
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -92,7 +93,9 @@ def check_mass_balance(model: Model, rel_tol: float = 1e-9) -> pd.DataFrame:
                                                             "produced_units", "supplied_units"))
         r["imbalance_units"] = inflow - outflow
         rows.append(r)
-        if abs(inflow - outflow) > rel_tol * max(1.0, inflow) + 1e-6:
+        # written so that NaN or inf figures fail too: a balance of inf - inf is no balance
+        if not abs(inflow - outflow) <= rel_tol * max(1.0, inflow) + 1e-6 \
+                or not math.isfinite(inflow):
             raise MassBalanceError(
                 f"mass balance violated for product {pid!r}: in {inflow:.6f} units "
                 f"(initial + produced + supplied) but out + stocks {outflow:.6f} units: {r}"

@@ -130,6 +130,8 @@ class Recorder:
         self.qc_waits_days: list[float] = []
         self.storage_refused_units: float = 0.0
         self.storage_overflow_units: float = 0.0
+        #: units received or picked after the day they were due, for want of handling capacity
+        self.handling_delayed_units: float = 0.0
         self.log_events = log_events
         self.events: list[dict[str, Any]] = []
         self.daily: list[tuple] = []

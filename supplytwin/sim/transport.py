@@ -83,6 +83,8 @@ class Lane:
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
         self.queued_units = 0.0
+        #: the origin's dock capacity (sites.handling_capacity_units_per_day), if limited
+        self._origin_dock = self.model.handling.get(self.row.origin_id)
         # row fields read on every departure, looked up once
         self._lane_id = self.row.lane_id
         self._transit = self.row.transit_time_days
@@ -114,7 +116,10 @@ class Lane:
                           self.row.lane_id)
             if destination is not None:
                 destination.in_transit_units += sh.units
-            self.enqueue(sh)
+            if self._origin_dock is None:
+                self.enqueue(sh)
+            else:
+                self.model.handle_out(self, sh)
 
         return ship
 

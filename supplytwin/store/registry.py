@@ -24,6 +24,7 @@ variable says otherwise.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -145,29 +146,83 @@ class RunRecord:
         return self.status
 
 
+def _registry_error(path: Path, exc: sqlite3.Error) -> SupplytwinError:
+    """A plain-words error for what SQLite reports (read-only, disk full, locked, corrupt)."""
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text:
+        why = "is read-only (check the folder's permissions, or use --runs-dir)"
+    elif "locked" in text or "busy" in text:
+        why = "is locked by another process for more than 30 s; try again"
+    elif "full" in text:
+        why = "cannot be written: the disk is full"
+    elif "unable to open" in text:
+        why = "cannot be opened (missing folder or no permission)"
+    elif "malformed" in text or "not a database" in text:
+        why = "is damaged or not a supplytwin registry"
+    else:
+        why = f"cannot be used: {exc}"
+    return SupplytwinError(f"run registry {path} {why}")
+
+
+#: a per-process counter: with the pid it makes ids of one host unique without randomness
+_ID_COUNTER = itertools.count()
+
+
 class Registry:
     def __init__(self, runs_dir: Path | str | None = None):
         self.runs_dir = Path(runs_dir) if runs_dir is not None else default_runs_dir()
-        self.runs_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.runs_dir / "registry.sqlite"
-        with self._connect() as con:
-            migrate(con)
+        #: True when the registry can only be read (a read-only folder or file)
+        self.read_only = False
+        try:
+            self.runs_dir.mkdir(parents=True, exist_ok=True)
+            with self._connect() as con:
+                migrate(con)
+        except (SupplytwinError, PermissionError, OSError) as exc:
+            # a registry others share read-only can still be listed and shown
+            if not self.path.is_file():
+                if isinstance(exc, SupplytwinError):
+                    raise
+                raise SupplytwinError(f"run registry folder {self.runs_dir} cannot be created: "
+                                      f"{getattr(exc, 'strerror', None) or exc}") from None
+            self.read_only = True
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
-            con.execute("PRAGMA journal_mode=WAL")
-            con.execute("PRAGMA synchronous=NORMAL")
+            if self.read_only:
+                # immutable: no locks, no -wal/-shm files, so a read-only folder can be read
+                con = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
+                                      timeout=30, isolation_level=None)
+            else:
+                con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise _registry_error(self.path, exc) from None
+        try:
+            if not self.read_only:
+                con.execute("PRAGMA journal_mode=WAL")
+                con.execute("PRAGMA synchronous=NORMAL")
             yield con
+        except (sqlite3.IntegrityError, sqlite3.ProgrammingError, sqlite3.InterfaceError):
+            raise  # a duplicate id (retried by start) or a bug in the caller, not the file
+        except sqlite3.Error as exc:
+            raise _registry_error(self.path, exc) from None
         finally:
             con.close()
 
+    def _writable(self) -> None:
+        if self.read_only:
+            raise SupplytwinError(f"run registry {self.path} is read-only (check the folder's "
+                                  "permissions, or use --runs-dir)")
+
     # ---- writing ----------------------------------------------------------------------------
     def new_id(self, kind: str, name: str) -> str:
+        """``20261201-031652-run-tiny-1a2b-0`` : time, kind, name, pid (hex) and a counter of
+        this process, so ids started on one host at once never collide (and a collision with
+        another host's id is caught by the primary key and retried)."""
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:40] or kind
-        return f"{stamp}-{kind}-{safe}-{secrets.token_hex(2)}"
+        return f"{stamp}-{kind}-{safe}-{os.getpid():x}-{next(_ID_COUNTER)}"
 
     def start(self, kind: str, *, scenario_name: str, scenario_file: str | None,
               scenario_sha256: str | None, data_sha256: dict[str, str], version: str,
@@ -175,7 +230,12 @@ class Registry:
               artefacts: str, command: str, params: dict[str, Any] | None = None,
               run_id: str | None = None, base_name: str | None = None,
               differences: list[dict[str, str]] | None = None) -> str:
+        self._writable()
+        given = run_id
         run_id = run_id or self.new_id(kind, scenario_name)
+        if artefacts:
+            # absolute, so the dashboard finds them whatever folder either was started from
+            artefacts = str(Path(artefacts).absolute())
         row = {
             "run_id": run_id, "kind": kind, "status": "running", "created_at": _now(),
             "finished_at": None, "scenario_name": scenario_name, "scenario_file": scenario_file,
@@ -186,18 +246,39 @@ class Registry:
             "params": json.dumps(params or {}), "base_name": base_name,
             "differences": json.dumps(differences) if differences is not None else None,
         }
-        with self._connect() as con:
-            con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                        tuple(row.values()))
-        return run_id
+        for _attempt in range(5):
+            try:
+                with self._connect() as con:
+                    con.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES "
+                                f"({', '.join('?' * len(row))})", tuple(row.values()))
+                return row["run_id"]
+            except sqlite3.IntegrityError:
+                if given:
+                    raise SupplytwinError(f"run id {given!r} is already in {self.path}") from None
+                row["run_id"] = f"{run_id}-{secrets.token_hex(3)}"  # another host's id
+        raise SupplytwinError(f"could not find a free run id in {self.path}")
 
     def resume(self, run_id: str) -> None:
+        """Take over an interrupted run: refused while the process that owns it is alive (the
+        row's pid and host are its lock; a dead owner's lock is stale and taken over)."""
+        self._writable()
+        rec = self.get(run_id)
+        if rec.status == "running" and _alive(rec.pid, rec.host):
+            raise SupplytwinError(f"run {rec.run_id} is still running (pid {rec.pid} on "
+                                  f"{rec.host}); wait for it, or stop it before resuming")
         with self._connect() as con:
-            con.execute("UPDATE runs SET status='running', pid=?, host=? WHERE run_id=?",
-                        (os.getpid(), socket.gethostname(), run_id))
+            # compare-and-set on the owner seen above: of two resumers, one wins
+            cur = con.execute("UPDATE runs SET status='running', pid=?, host=? WHERE run_id=? "
+                              "AND pid IS ? AND host IS ?",
+                              (os.getpid(), socket.gethostname(), rec.run_id, rec.pid, rec.host))
+            if cur.rowcount != 1:
+                raise SupplytwinError(f"run {rec.run_id} was just resumed by another process")
 
     def finish(self, run_id: str, *, kpi_summary: dict[str, Any], replications: int | None,
                status: str = "complete", artefacts: str | None = None) -> None:
+        self._writable()
+        if artefacts:
+            artefacts = str(Path(artefacts).absolute())
         with self._connect() as con:
             con.execute(
                 "UPDATE runs SET status=?, finished_at=?, kpi_summary=?, replications=?, "
@@ -210,10 +291,20 @@ class Registry:
         d = dict(zip(COLUMNS, row, strict=True))
         for c in JSON_COLUMNS:
             d[c] = json.loads(d[c]) if d[c] else None
+        a = d.get("artefacts")
+        if a and not Path(a).is_absolute():
+            # older registries stored paths relative to where the command ran; a default
+            # results folder is RUNS_DIR/<run id>, found from the registry's own folder
+            here = self.runs_dir / Path(a).name
+            if here.is_dir():
+                d["artefacts"] = str(here.absolute())
         return RunRecord(**d)
 
     def list(self, limit: int = 50, kind: str | None = None, search: str | None = None
              ) -> list[RunRecord]:
+        for name, value in (("kind", kind), ("search", search)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} must be text, not {type(value).__name__}")
         sql = f"SELECT {', '.join(COLUMNS)} FROM runs"
         where, args = [], []
         if kind:

@@ -74,7 +74,7 @@ def test_optimize_baseline_then_run_the_design(tmp_path):
     assert summary["status"] == "optimal" and summary["gap"] <= 1e-3
     design = out / summary["design_scenario"]
     assert design.is_file()
-    r = invoke("run", design, "--horizon-days", "60")
+    r = invoke("run", design, "--horizon-days", "90")  # longer than the 60-day warm-up
     assert r.exit_code == 0, r.output
     assert "fill_rate" in r.output
     # the output folder is complete or absent, never half-written

@@ -1,5 +1,8 @@
-"""The optimiser reads an external supplier as a source: its capacity per day caps its output per
-year, its purchase price is a production cost, and an unlimited vendor never binds."""
+"""Sources and docks in the optimiser.
+
+An external supplier is a source: its capacity per day caps its output per year, its purchase
+price is a production cost, and an unlimited vendor never binds. A site's handling capacity caps
+the units it receives plus ships over lanes per year."""
 
 from __future__ import annotations
 
@@ -47,3 +50,33 @@ def test_unlimited_vendor_meets_all_demand_at_its_price(tmp_path):
     assert production == pytest.approx(3 * DEMAND_PER_DAY * 365)
     sites = r.tables["sites"].set_index("site_id")
     assert not bool(sites.loc["UP", "expanded"])
+
+
+def test_dc_handling_capacity_limits_units_received_plus_shipped(tmp_path):
+    # the DC may handle 1 unit a day: 365 units a year received plus shipped, so at most
+    # 182.5 units a year pass through it to the customer (demand 730)
+    sc = single_stage(tmp_path, demand_rate=DEMAND_PER_DAY, lead_time="fixed(1)",
+                      policy={"policy": "base_stock", "order_up_to_units": 8},
+                      horizon_days=100,
+                      site_columns={"DC": {"handling_capacity_units_per_day": 1}})
+    r = optimise(sc)
+    assert r.ok, r.outcome
+    dem = r.tables["demand"].iloc[0]
+    assert dem["delivered_units_per_year"] == pytest.approx(365 / 2)
+    cap = r.tables["capacities"].set_index("family").loc["handling"]
+    assert cap["where"] == "DC"
+    assert cap["used"] == pytest.approx(365) and cap["capacity"] == pytest.approx(365)
+    assert bool(cap["binding"])
+
+
+def test_a_handling_capacity_that_never_binds_changes_nothing(tmp_path):
+    (tmp_path / "free").mkdir()
+    (tmp_path / "wide").mkdir()
+    out = {}
+    for name, cols in (("free", None),
+                       ("wide", {"DC": {"handling_capacity_units_per_day": 1_000}})):
+        sc = single_stage(tmp_path / name, demand_rate=DEMAND_PER_DAY, lead_time="fixed(1)",
+                          policy={"policy": "base_stock", "order_up_to_units": 8},
+                          horizon_days=100, site_columns=cols)
+        out[name] = optimise(sc).objective
+    assert out["wide"] == pytest.approx(out["free"], rel=1e-9)

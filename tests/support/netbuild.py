@@ -32,12 +32,14 @@ def single_stage(tmp: Path, *, demand_rate: float, lead_time: str, policy: dict[
                  initial_dc_units: float = 0.0, product: dict[str, Any] | None = None,
                  upstream_units: float = 1e9, initial_lots: list[dict[str, Any]] | None = None,
                  production: dict[str, Any] | None = None,
-                 external_supplier: dict[str, Any] | None = None, schedule: str = "on_demand"):
+                 external_supplier: dict[str, Any] | None = None, schedule: str = "on_demand",
+                 site_columns: dict[str, dict[str, Any]] | None = None):
     """A supplier with (practically) unlimited stock -> a DC with ``policy`` -> one customer.
 
     With ``external_supplier`` (its supply_* columns, possibly empty) the supplier is a vendor
     of kind external_supplier instead: no stock, production or policy row of its own.
-    ``schedule`` is the departure schedule of the supplier-to-DC lane.
+    ``schedule`` is the departure schedule of the supplier-to-DC lane; ``site_columns`` adds
+    columns to sites by id (``{"DC": {"handling_capacity_units_per_day": 4}}``).
 
     The DC replenishes over an ``on_demand`` lane with transit ``lead_time``; customer orders
     are single units arriving as a Poisson process at ``demand_rate`` per day, served from the
@@ -50,11 +52,14 @@ def single_stage(tmp: Path, *, demand_rate: float, lead_time: str, policy: dict[
     up = {"site_id": "UP", "kind": "fill_finish", "latitude": 50, "longitude": 8}
     if external_supplier is not None:
         up = {**up, "kind": "external_supplier", **external_supplier}
-    write_table(tmp / "sites.csv", [
+    sites = [
         up,
         {"site_id": "DC", "kind": "distribution_centre", "latitude": 51, "longitude": 7},
         {"site_id": "C1", "kind": "customer", "latitude": 52, "longitude": 13},
-    ])
+    ]
+    for site in sites:
+        site.update((site_columns or {}).get(site["site_id"], {}))
+    write_table(tmp / "sites.csv", sites)
     prow = {"site_id": "UP", "product_id": "P1", "cycle_time_days": "fixed(1)"}
     prow.update(production or {})
     if external_supplier is None:

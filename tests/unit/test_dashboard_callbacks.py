@@ -182,7 +182,12 @@ def test_results_callbacks(ctx):
     assert res.choose_default(None, {"last_run": a}) == a
     assert res.choose_default(b, {"last_run": a}) == b
     newest = services.list_runs(ctx[1], complete_only=True)[0]["run_id"]
-    assert res.choose_default("unknown", None) == newest
+    assert res.choose_default(None, None) == newest
+    # /results?run=nope says there is no such run; it does not show another one
+    assert res.choose_default("unknown", None) is None
+    rows = services.list_runs(ctx[1], complete_only=True)
+    assert "no complete run 'unknown'" in _text(res.missing_run("unknown", rows))
+    assert res.missing_run(b, rows) is None
     assert res.products_of_site("DC", b, None) == ([{"label": "MAB-T", "value": "MAB-T"}],
                                                    "MAB-T")
 
@@ -227,7 +232,7 @@ def test_an_exception_in_a_callback_is_one_line_in_the_page_not_a_traceback(tmp_
                   prevent_initial_call=True)
     def boom(n):
         if n == 1:
-            raise ValueError("secret internals /etc/shadow")
+            raise RuntimeError("secret internals /etc/shadow")
         raise services.UserError("You typed something odd.")
 
     client = app.server.test_client()
@@ -242,7 +247,9 @@ def test_an_exception_in_a_callback_is_one_line_in_the_page_not_a_traceback(tmp_
         body = r.get_json()
         assert "Traceback" not in r.text and "secret" not in r.text
         shown.append(body["sideUpdate"]["app-error"]["children"])
-    assert shown[0].startswith("Something went wrong (ValueError)")
+    # (a TypeError or ValueError, i.e. a value of the wrong kind, is answered in plain words:
+    # tests/hostile/test_dashboard_hostile.py)
+    assert shown[0].startswith("Something went wrong (RuntimeError)")
     assert shown[1] == "You typed something odd."
 
 

@@ -180,7 +180,8 @@ def test_compare_runs_pairs_by_replication_when_seeds_match(ws):
     assert demand["paired"] and demand["n"] == 3 and demand["difference"] > 0
     assert demand["significant"]  # 50 % more demand, common random numbers
     labels = services.run_labels([services.load_run(ws, a), services.load_run(ws, b)])
-    assert labels[0].startswith("tiny (") and "+1 override" in labels[1]
+    # the what-if is labelled with its own name, which says what it changes
+    assert labels[0].startswith("tiny (") and labels[1].startswith("tiny+demand-MAB-T×1.5 (")
     with pytest.raises(UserError, match="two different runs"):
         services.compare_runs(ws, [a, a])
 

@@ -304,7 +304,10 @@ def test_customer_that_no_producing_site_can_reach(tiny_dir: Path) -> None:
     problems = check_scenario(tiny_dir / "scenario.yaml")
     expect(problems, "demand.csv", "customer_id",
            "no producing site of 'MAB' can reach 'C3' over the lanes", row=3)
-    assert len(problems) == 1, problems
+    # the two DCs replenishing each other are also a sourcing loop, named on its first row
+    expect(problems, "policies.csv", "sources", "sourcing loop for 'MAB': DC2 <- DC3 <- DC2",
+           row=5)
+    assert len(problems) == 2, problems
 
 
 def test_bom_cycle(tiny_dir: Path) -> None:
@@ -507,3 +510,9 @@ def test_unreliable_external_supplier_needs_its_lateness(tiny_dir: Path) -> None
     set_cell(tiny_dir, "sites", 1, "supply_on_time_prob", "0.9")
     expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
            "needs supply_late_days", row=1)
+
+
+def test_handling_capacity_on_a_customer(tiny_dir: Path) -> None:
+    set_cell(tiny_dir, "sites", 4, "handling_capacity_units_per_day", "10")
+    expect(check_scenario(tiny_dir / "scenario.yaml"), "sites.csv", "(row)",
+           "a customer has none", row=4)
