@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import sys
 
-from benchmarks import experiment_speed, opt_speed, peer, sim_speed, stress_speed
+from benchmarks import experiment_speed, opt_speed, peer, scale, sim_speed, stress_speed
 
 
 def main() -> None:
-    sections = [peer.main, sim_speed.run, experiment_speed.run, opt_speed.run,
+    sections = [peer.main, sim_speed.run, scale.run, experiment_speed.run, opt_speed.run,
                 stress_speed.run]
     for section in sections:
         section()

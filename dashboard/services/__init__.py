@@ -20,6 +20,7 @@ this package, one module per concern:
   service by customer, disruption windows, values that colour the map by results;
 * :mod:`~dashboard.services.design` — the Optimise page: designs and their simulation;
 * :mod:`~dashboard.services.report_figures` — the HTML report's figures, shared;
+* :mod:`~dashboard.services.stress` — the Stress page: bundled batteries, runs and results.
 * :mod:`~dashboard.services.twin` — the Twin page: snapshots (today's position), runs forward
   from them, calibrations and monitoring checks.
 
@@ -137,6 +138,14 @@ from dashboard.services.scenarios import (  # noqa: F401
     scenario_document,
     site_policies,
     validate_knobs,
+)
+from dashboard.services.stress import (  # noqa: F401
+    MAX_STRESS_REPS,
+    battery_path,
+    list_batteries,
+    start_battery,
+    stress_runs,
+    stress_summary,
 )
 from dashboard.services.twin import (  # noqa: F401
     MAX_FORWARD_DAYS,

@@ -146,7 +146,7 @@ MAX_SEED = 2**63 - 1
 #: ``--max-events N``: stop a replication that schedules more simulator events
 MaxEventsOption = Annotated[
     int | None,
-    typer.Option("--max-events", min=1000, show_default=False,
+    typer.Option("--max-events", min=1000, show_default=False, metavar="N",
                  help="Stop a replication after this many simulator events (default: the "
                  "scenario's simulation.max_events, 50 million)."),
 ]
@@ -155,7 +155,7 @@ TimeLimitOption = Annotated[
     float | None,
     typer.Option("--time-limit", min=0.001, show_default=False, metavar="SECONDS",
                  help="Stop a replication after this many wall-clock seconds (default: the "
-                 "scenario's simulation.time_limit_seconds, none)."),
+                 "scenario's time_limit_seconds under simulation, none)."),
 ]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import math
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -30,7 +31,7 @@ from supplytwin.errors import SupplytwinError
 from supplytwin.sim.kpis import KPI_DOCS
 from supplytwin.store.atomic import check_output_folder, output_lock
 
-runs_app = typer.Typer(help="The run registry: list, show and diff recorded runs.",
+runs_app = typer.Typer(help="The run registry: list, show, diff and export recorded runs.",
                        no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 
@@ -42,7 +43,8 @@ HEADLINE = ["fill_rate", "order_fill_rate", "otif", "cycle_service_level", "back
 RunsDir = Annotated[Path | None, typer.Option(
     "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")]
 Workers = Annotated[int | None, typer.Option(
-    "--workers", "-w", min=1, help="Worker processes (default: all cores; 1 = in-process).")]
+    "--workers", "-w", min=1, metavar="N",
+    help="Worker processes (default: all cores; 1 = in-process).")]
 Dask = Annotated[str | None, typer.Option(
     "--dask", help="Run on a Dask cluster: scheduler ADDRESS (tcp://host:8786) or 'local'.")]
 
@@ -55,6 +57,16 @@ def fmt(value: float | None, unit: str) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:,.3g}"
+
+
+def fmt_diff(value: float | None, unit: str, sign: bool = True) -> str:
+    """A difference: of two fractions in percentage points (pp), else as :func:`fmt`."""
+    if unit != "fraction" or value is None or (isinstance(value, float) and math.isnan(value)):
+        return fmt(value, unit)
+    v = 100 * value
+    if round(v, 2) == 0:
+        v = 0.0  # no "-0.00 pp"
+    return f"{v:+.2f} pp" if sign else f"{v:.2f} pp"
 
 
 def parse_precision(text: str | None) -> tuple[str, float] | None:
@@ -120,8 +132,8 @@ def difference_table(diff, whatif: str, kpis: list[str], what: str = "") -> Tabl
     for k in kpis:
         r, unit = d.loc[k], KPI_DOCS[k][0]
         t.add_row(k, fmt(r["base_mean"], unit), fmt(r["whatif_mean"], unit),
-                  fmt(r["difference"], unit),
-                  f"[{fmt(r['ci95_low'], unit)}, {fmt(r['ci95_high'], unit)}]",
+                  fmt_diff(r["difference"], unit),
+                  f"[{fmt_diff(r['ci95_low'], unit)}, {fmt_diff(r['ci95_high'], unit)}]",
                   "*" if r["significant"] else "")
     return t
 
@@ -133,19 +145,32 @@ def _kpis(selected: list[str] | None) -> list[str]:
     return selected or HEADLINE
 
 
+def _difference_json(r) -> dict:
+    """One KPI's difference; for a rate the difference and its CI are in percentage points and
+    their keys say so (``difference_pp``, ``ci95_pp``), base and what-if stay fractions."""
+    out = {"base": r.base_mean, "whatif": r.whatif_mean}
+    if r.unit == "fraction":
+        out |= {"difference_pp": 100 * r.difference,
+                "ci95_pp": [100 * r.ci95_low, 100 * r.ci95_high]}
+    else:
+        out |= {"difference": r.difference, "ci95": [r.ci95_low, r.ci95_high]}
+    return out | {"significant": bool(r.significant), "n": int(r.n)}
+
+
 @app.command()
 def compare(
     base: Annotated[Path, typer.Argument(help="The baseline scenario.")],
     whatifs: Annotated[list[Path], typer.Argument(help="One or more what-if scenarios.")],
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=2, help="Replications per scenario (a number is required; default: "
+        "--reps", "-n", min=2, metavar="N", help="Replications per scenario (a number is required; default: "
         "the base scenario's simulation.replications).")] = None,
     seed: Annotated[int | None, typer.Option(
-        help="Root seed (default: the base's).", min=0, max=MAX_SEED)] = None,
+        help="Root seed (default: the base's).", min=0, max=MAX_SEED, metavar="SEED")] = None,
     workers: Workers = None,
     dask: Dask = None,
     kpi: Annotated[list[str] | None, typer.Option("--kpi", help="KPIs to show (repeatable).")] = None,
-    report: Annotated[bool, typer.Option(help="Write a self-contained HTML report.")] = False,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Write a self-contained HTML report.")] = False,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the differences as JSON.")] = False,
     runs_dir: RunsDir = None,
@@ -169,10 +194,7 @@ def compare(
         if as_json:
             payload = {"run_id": outcome.run_id, "differences": {}}
             for w, g in diff.groupby("whatif", sort=False):
-                payload["differences"][w] = {
-                    r.kpi: {"base": r.base_mean, "whatif": r.whatif_mean, "difference": r.difference,
-                            "ci95": [r.ci95_low, r.ci95_high], "significant": bool(r.significant),
-                            "n": int(r.n)} for r in g.itertuples()}
+                payload["differences"][w] = {r.kpi: _difference_json(r) for r in g.itertuples()}
             from supplytwin.store.results import _jsonable
 
             typer.echo(json.dumps(_jsonable(payload), indent=2))
@@ -195,10 +217,11 @@ def sweep(
     grid: Annotated[list[str], typer.Option(
         "--grid", "-g", help="KEY=V1,V2,... over any --set key (repeatable; full factorial).")],
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=2, help="Replications per point (a number is required; default: "
+        "--reps", "-n", min=2, metavar="N", help="Replications per point (a number is required; default: "
         "the scenario's simulation.replications).")] = None,
     kpi: Annotated[str, typer.Option(help="KPI plotted against the first factor.")] = "fill_rate",
-    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED)] = None,
+    seed: Annotated[int | None, typer.Option(help="Root seed.", min=0, max=MAX_SEED,
+                                             metavar="SEED")] = None,
     workers: Workers = None,
     dask: Dask = None,
     out: Annotated[Path | None, typer.Option(help="Artefacts folder (default: runs/ID).")] = None,
@@ -243,14 +266,22 @@ def sweep(
 def runs_list(
     kind: Annotated[str | None, typer.Option(help="Only run, compare, sweep or optimize.")] = None,
     search: Annotated[str | None, typer.Option(help="Substring of id, scenario name or file.")] = None,
-    limit: Annotated[int, typer.Option(min=1)] = 30,
+    limit: Annotated[int, typer.Option(min=1, metavar="N")] = 30,
     runs_dir: RunsDir = None,
 ) -> None:
     """Recorded runs, newest first."""
-    from supplytwin.store.registry import Registry
+    from supplytwin.store.registry import Registry, default_runs_dir
 
     with user_errors():
-        recs = Registry(runs_dir).list(limit=limit, kind=kind, search=search)
+        where = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        if not Registry.exists(where):
+            # never create a registry just to say it is empty
+            make_console(stderr=True).print(
+                f"no run registry in {where}/ (nothing has been run with this --runs-dir; "
+                "runs go to ./runs unless --runs-dir or SUPPLYTWIN_RUNS_DIR say otherwise)",
+                soft_wrap=True, markup=False)
+            return
+        recs = Registry(where).list(limit=limit, kind=kind, search=search)
         con = make_console()
         rows = []
         for r in recs:
@@ -290,7 +321,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
     from supplytwin.store.registry import Registry
 
     with user_errors():
-        r = Registry(runs_dir).get(run_id)
+        r = Registry.open_existing(runs_dir).get(run_id)
         con = make_console()
         t = Table(title=f"run {r.run_id}", show_header=False)
         t.add_column("field")
@@ -349,7 +380,7 @@ def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
     from supplytwin.store.registry import Registry
 
     with user_errors():
-        reg = Registry(runs_dir)
+        reg = Registry.open_existing(runs_dir)
         ra, rb = reg.get(a), reg.get(b)
         con = make_console()
         t = Table(title=f"{ra.run_id}  vs  {rb.run_id}")
@@ -372,6 +403,54 @@ def runs_diff(a: Annotated[str, typer.Argument(help="First run id.")],
                 unit = KPI_DOCS[name][0]
                 t.add_row(name, fmt(ma, unit), fmt(mb, unit))
         con.print(t if t.row_count else "the two runs agree on lineage and KPIs")
+
+
+@runs_app.command("export")
+def runs_export(
+    run_id: Annotated[str, typer.Argument(help="Run id (or a unique part of it).")],
+    fmt: Annotated[str, typer.Option(
+        "--format", "-f", help="csv (a folder of CSV files) or xlsx (one Excel workbook).")
+    ] = "csv",
+    out: Annotated[Path | None, typer.Option(
+        help="Where to write (default: ./RUN_ID-tables/ for csv, ./RUN_ID.xlsx for xlsx).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out.")
+                         ] = False,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Write a run's tables (KPIs, per replication, per product, per customer, daily time
+    series, lanes; a comparison's differences, a sweep's points) as CSV files or one xlsx
+    workbook.
+
+    \b
+    Examples:
+      supplytwin runs export 20270101-120000-run-baseline-ab12
+      supplytwin runs export ab12 --format xlsx --out baseline.xlsx
+    """
+    from supplytwin.experiment.export import FORMATS, export_run
+    from supplytwin.store.registry import Registry
+
+    with user_errors():
+        if fmt not in FORMATS:
+            raise SupplytwinError(f"--format {fmt!r}: choose csv or xlsx")
+        rec = Registry.open_existing(runs_dir).get(run_id)
+        if rec.shown_status != "complete" or not rec.artefacts:
+            raise SupplytwinError(f"run {rec.run_id} is {rec.shown_status}: it has no complete "
+                                  "tables to export")
+        target = out or Path(f"{rec.run_id}-tables" if fmt == "csv" else f"{rec.run_id}.xlsx")
+        err = make_console(stderr=True)
+        with err.status("exporting", spinner="dots") if err.is_terminal else _nothing() as st:
+            def progress(name: str) -> None:
+                if st is not None:
+                    st.update(f"exporting {name}")
+
+            written = export_run(Path(rec.artefacts), fmt, target, overwrite, progress)
+        make_console().print(f"run {rec.run_id}: tables written to {written}", soft_wrap=True)
+
+
+@contextmanager
+def _nothing():
+    yield None
 
 
 def _print_provenance(con, artefacts) -> None:

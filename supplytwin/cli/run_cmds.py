@@ -59,22 +59,26 @@ def kpi_table(kpis: dict[str, float], title: str) -> Table:
 def run(
     scenario: Annotated[Path | None, typer.Argument(help="Scenario YAML file.")] = None,
     seed: Annotated[int | None, typer.Option(
-        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED)] = None,
+        help="Root seed (default: the scenario's).", min=0, max=MAX_SEED,
+        metavar="SEED")] = None,
     horizon_days: Annotated[float | None, typer.Option(
-        "--horizon-days", help="Simulated days (default: the scenario's; 0 only with --state).",
+        "--horizon-days", metavar="DAYS",
+        help="Simulated days (default: the scenario's; 0 only with --state).",
         min=0, max=36_500)] = None,
     reps: Annotated[int | None, typer.Option(
-        "--reps", "-n", min=1,
+        "--reps", "-n", min=1, metavar="N",
         help="Replications N (a number is required): KPIs with mean, sd and 95 % CI. "
         "Default: the scenario's simulation.replications.")] = None,
     workers: Annotated[int | None, typer.Option(
-        "--workers", "-w", min=1, help="Worker processes (default all cores; 1 = in-process).")] = None,
+        "--workers", "-w", min=1, metavar="N", help="Worker processes (default all cores; 1 = in-process).")] = None,
     dask: Annotated[str | None, typer.Option(
-        "--dask", help="Run replications on a Dask cluster: ADDRESS or 'local'.")] = None,
+        "--dask", metavar="ADDRESS", help="Run replications on a Dask cluster: ADDRESS or 'local'.")] = None,
     precision: Annotated[str | None, typer.Option(
-        help="KPI=HALF_WIDTH: add replications until the 95 % CI is this narrow.")] = None,
-    max_reps: Annotated[int, typer.Option(help="Upper bound for --precision.", min=2)] = 200,
-    report: Annotated[bool, typer.Option(help="Write a self-contained HTML report.")] = False,
+        metavar="KPI=H", help="KPI=HALF_WIDTH: add replications until the 95 % CI is this narrow.")] = None,
+    max_reps: Annotated[int, typer.Option(help="Upper bound for --precision.", min=2,
+                                          metavar="N")] = 200,
+    report: Annotated[bool, typer.Option(
+        "--report", help="Write a self-contained HTML report.")] = False,
     resume: Annotated[str | None, typer.Option(
         help="Continue an interrupted run (its id) from the replications it finished.")] = None,
     out: Annotated[Path | None, typer.Option(
@@ -83,7 +87,8 @@ def run(
     events: Annotated[bool, typer.Option(
         "--events", help="Keep the event log of lots and shipments (one replication; "
         "implies --reps 1).")] = False,
-    overwrite: Annotated[bool, typer.Option(help="Replace an existing --out folder.")] = False,
+    overwrite: Annotated[bool, typer.Option(
+        "--overwrite", help="Replace an existing --out folder.")] = False,
     runs_dir: Annotated[Path | None, typer.Option(
         "--runs-dir", help="Run registry folder (default ./runs or $SUPPLYTWIN_RUNS_DIR).")] = None,
     sets: SetOption = None,
@@ -99,10 +104,10 @@ def run(
 
     \b
     Examples:
-      supplytwin run scenarios/baseline.yaml            # the scenario's replications
+      supplytwin run scenarios/baseline.yaml
       supplytwin run scenarios/baseline.yaml --reps 30 --report
       supplytwin run scenarios/tiny.yaml --reps 1 --events
-      supplytwin run scenarios/baseline.yaml -s simulation.horizon_days=90
+      supplytwin run scenarios/tiny.yaml -s simulation.horizon_days=90
     """
     from supplytwin.cli.experiment_cmds import parse_precision, run_request, summary_table
     from supplytwin.experiment.replications import replications_for

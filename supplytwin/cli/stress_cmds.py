@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from supplytwin.cli import app
-from supplytwin.cli.common import load, make_console, user_errors
+from supplytwin.cli.common import make_console, user_errors
 from supplytwin.errors import SupplytwinError
 
 EXIT_BREACH = 1
@@ -94,62 +94,31 @@ def stress(
 def _run(path, reps, workers, dask, out, fail_under, adaptive, seed, runs_dir, json_out) -> int:
     import json
 
-    from supplytwin.experiment.executors import make_executor
-    from supplytwin.report.stress import render_stress_report
     from supplytwin.store.registry import Registry
     from supplytwin.stress import record
-    from supplytwin.stress.battery import load_battery, parse_fail_under
-    from supplytwin.stress.generators import expand
-    from supplytwin.stress.runner import Settings, known_kpis, run_battery
-    from supplytwin.stress.summary import build_summary
+    from supplytwin.stress.battery import parse_fail_under
 
-    loaded = load_battery(path)
-    b = loaded.battery
-    thresholds = {**b.thresholds, **parse_fail_under(fail_under)}
-    for kpi in [*thresholds, b.ranking_kpi]:
-        if kpi not in known_kpis():
-            raise SupplytwinError(f"unknown KPI {kpi!r}; known: {', '.join(known_kpis())}")
-    base = load(loaded.base_path, b.set)
-    whatifs = expand(loaded, base)
-    settings = Settings(reps=reps or b.replications, thresholds=thresholds, top_n=b.top_n,
-                        ranking_kpi=b.ranking_kpi, recovery_window_days=b.recovery_window_days,
-                        recovery_tolerance=b.recovery_tolerance, adaptive=adaptive)
-    registry = Registry(runs_dir)
-    executor = make_executor(workers, dask)
+    thresholds = parse_fail_under(fail_under)
     err = make_console(stderr=True)
-    run_id = record.register(loaded, base, registry, reps=settings.reps, executor=executor.name,
-                             out=out, params={"battery": str(path), "reps": settings.reps,
-                                              "adaptive": adaptive, "thresholds": thresholds,
-                                              "workers": workers, "dask": dask})
-    err.print(f"battery {loaded.name}: {len(whatifs)} what-ifs + base, "
-              f"{'adaptive up to ' if adaptive else ''}{settings.reps} replications each, "
-              f"{executor.name}; run {run_id}")
-    try:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("runs"), TimeElapsedColumn(), console=err,
-                      disable=not err.is_terminal) as bar:
-            task = bar.add_task("starting", total=None)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TextColumn("runs"), TimeElapsedColumn(), console=err,
+                  disable=not err.is_terminal) as bar:
+        task = bar.add_task("starting", total=None)
 
-            def progress(done: int, total: int, label: str) -> None:
-                bar.update(task, completed=done, total=total, description=label[:40])
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=label[:40])
 
-            run = run_battery(base, whatifs, settings, executor=executor, seed=seed,
-                              progress=progress)
-    except BaseException:
-        registry.finish(run_id, kpi_summary={}, replications=None, status="failed")
-        raise
-    finally:
-        executor.close()
-    summary = build_summary(loaded, run, run_id=run_id)
-    folder = out or registry.runs_dir / run_id
-    record.write_artefacts(folder, summary, run, render_stress_report)
-    record.finish(registry, run_id, summary, folder, run.replications_used)
-
+        summary = record.run_recorded(
+            path, Registry(runs_dir), reps=reps, workers=workers, dask=dask, out=out,
+            fail_under=thresholds, adaptive=adaptive, seed=seed, progress=progress,
+            announce=lambda text: err.print(text, soft_wrap=True))
+    folder = Path(summary["folder"])
     if json_out:
         typer.echo(json.dumps(summary, indent=2))
     else:
         _print_summary(summary)
-    err.print(f"report: {folder / 'report.html'}  summary: {folder / 'summary.json'}")
+    err.print(f"report: {folder / 'report.html'}  summary: {folder / 'summary.json'}",
+              soft_wrap=True)
     failed = summary["failed"]
     breaches = summary["breaches"]
     for f in failed:

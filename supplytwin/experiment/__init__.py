@@ -29,7 +29,20 @@ def run_replications(scenario, reps: int, seed: int | None = None, **kwargs) -> 
 
 
 __all__ = [
-    "MAX_REPLICATIONS", "replications_for", "DaskExecutor", "Estimate", "ExperimentResult", "InProcess", "LocalProcesses",
-    "ReplicationOutput", "make_executor", "paired_difference", "run_experiment",
-    "run_replication", "run_replications", "significant", "t_interval", "welch_difference",
+    "MAX_REPLICATIONS",
+    "DaskExecutor",
+    "Estimate",
+    "ExperimentResult",
+    "InProcess",
+    "LocalProcesses",
+    "ReplicationOutput",
+    "make_executor",
+    "paired_difference",
+    "replications_for",
+    "run_experiment",
+    "run_replication",
+    "run_replications",
+    "significant",
+    "t_interval",
+    "welch_difference",
 ]

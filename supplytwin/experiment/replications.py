@@ -21,7 +21,7 @@ import pandas as pd
 from scipy import stats as st
 
 from supplytwin.experiment.executors import Executor, InProcess, ReplicationOutput
-from supplytwin.experiment.stats import Estimate, t_interval
+from supplytwin.experiment.stats import Estimate, kpi_interval, t_interval
 from supplytwin.model import Scenario
 from supplytwin.sim.kpis import KPI_DOCS
 
@@ -61,7 +61,8 @@ class ExperimentResult:
 
     def summary(self) -> dict[str, Estimate]:
         table = self.kpi_table()
-        return {k: t_interval(table[k].to_numpy()) for k in KPI_DOCS}
+        # each KPI's interval respects its range (rates in [0, 1], totals >= 0)
+        return {k: kpi_interval(k, table[k].to_numpy()) for k in KPI_DOCS}
 
     def timeseries(self) -> pd.DataFrame:
         """Daily time series of every replication, with a ``replication`` column."""
@@ -160,7 +161,8 @@ def run_experiment(
             kpi, h = precision
             values = result.kpi_table()[kpi].to_numpy()
             needed = reps_for_precision(values, h)
-            reached = t_interval(values).half_width <= h
+            # judged on the interval that is reported, so the target holds for what users see
+            reached = kpi_interval(kpi, values).half_width <= h
             if reached or target >= max_reps:
                 result.precision = (kpi, h, bool(reached))
                 break

@@ -104,6 +104,18 @@ def _fmt(x: float, unit: str) -> str:
     return f"{x:,.3g}"
 
 
+def _fmt_diff(x: float, unit: str) -> str:
+    """A difference for hover text: of fractions in percentage points, else as :func:`_fmt`."""
+    if unit == "fraction" and _finite(x):
+        return f"{100 * x:+.2f} pp"
+    return _fmt(x, unit)
+
+
+def _diff_unit(kpi: str) -> str:
+    """The unit of a difference of ``kpi``: percentage points for a fraction."""
+    return "percentage points" if _unit(kpi) == "fraction" else _unit(kpi)
+
+
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
         template=TEMPLATE, font=FONT, height=height,
@@ -463,12 +475,16 @@ def paired_difference_figure(diff_table: pd.DataFrame, kpis: Iterable[str] | Non
     panel, gap = 34 + 30 * len(scenarios), 64  # pixels
     plot_height = len(names) * panel + (len(names) - 1) * gap
     fig = make_subplots(rows=len(names), cols=1, vertical_spacing=gap / plot_height,
-                        subplot_titles=[f"{k} ({_unit(k)})" if _unit(k) else k for k in names])
+                        subplot_titles=[f"{k} ({_diff_unit(k)})" if _unit(k) else k
+                                        for k in names])
     for row, k in enumerate(names, start=1):
         sub = d[d["kpi"] == k].set_index("scenario").reindex(scenarios).dropna(subset=["mean"])
         unit = _unit(k)
-        means = sub["mean"].tolist()
-        plus, minus = _ci_arrays(means, list(zip(sub["ci_low"], sub["ci_high"], strict=True)))
+        # a difference of rates is drawn in percentage points (pp), never in %
+        scale = 100.0 if unit == "fraction" else 1.0
+        means = [scale * m for m in sub["mean"]]
+        plus, minus = _ci_arrays(means, [(scale * lo, scale * hi) for lo, hi in
+                                         zip(sub["ci_low"], sub["ci_high"], strict=True)])
         sig = sub["significant"].astype(bool).tolist()
         colour = "#0072B2"
         hover = []
@@ -476,8 +492,9 @@ def paired_difference_figure(diff_table: pd.DataFrame, kpis: Iterable[str] | Non
             rel = (f"<br>{100 * r['mean'] / r['base_mean']:+.1f} % of base mean"
                    if _finite(r["base_mean"]) and r["base_mean"] != 0 else "")
             hover.append(
-                f"<b>{_esc(s)}</b> − base: {_esc(k)}<br>difference {_fmt(r['mean'], unit)}"
-                f"<br>95 % CI {_fmt(r['ci_low'], unit)} to {_fmt(r['ci_high'], unit)}{rel}"
+                f"<b>{_esc(s)}</b> − base: {_esc(k)}<br>difference {_fmt_diff(r['mean'], unit)}"
+                f"<br>95 % CI {_fmt_diff(r['ci_low'], unit)} to "
+                f"{_fmt_diff(r['ci_high'], unit)}{rel}"
                 f"<br>{'significant' if r['significant'] else 'not significant'} at 5 %"
                 + (f"<br>n = {r['n']}" if not pd.isna(r["n"]) else ""))
         fig.add_trace(go.Scatter(
@@ -490,7 +507,7 @@ def paired_difference_figure(diff_table: pd.DataFrame, kpis: Iterable[str] | Non
         ), row=row, col=1)
         fig.add_vline(x=0, line={"color": "#888", "dash": "dot", "width": 1}, row=row, col=1)
         if unit == "fraction":
-            fig.update_xaxes(tickformat="+.1%", row=row, col=1)
+            fig.update_xaxes(tickformat="+.1f", ticksuffix=" pp", row=row, col=1)
         fig.update_yaxes(autorange="reversed", row=row, col=1)
     fig = _style(fig, title, plot_height + 120)
     fig.update_annotations(font={"size": 13})  # the panel titles

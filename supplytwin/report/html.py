@@ -83,8 +83,9 @@ def _decimals(scale: float) -> int:
     return max(0, min(4, 1 - math.floor(math.log10(abs(scale)))))
 
 
-def _num(x: Any, unit: str, decimals: int, sign: bool = False) -> str:
-    """A number as text: fractions in %, money as $; ``sign`` adds + to positive values."""
+def _num(x: Any, unit: str, decimals: int, sign: bool = False, diff: bool = False) -> str:
+    """A number as text: fractions in %, money as $; ``sign`` adds + to positive values.
+    ``diff``: a difference of two fractions, in percentage points (pp), not %."""
     if not _finite(x):
         return "–"
     v = 100 * x if unit == "fraction" else x
@@ -93,7 +94,7 @@ def _num(x: Any, unit: str, decimals: int, sign: bool = False) -> str:
     pre = "−" if v < 0 else ("+" if sign and v > 0 else "")
     body = f"{abs(v):,.{decimals}f}"
     if unit == "fraction":
-        return f"{pre}{body} %"
+        return f"{pre}{body} pp" if diff else f"{pre}{body} %"
     if unit == "USD":
         return f"{pre}${body}"
     return pre + body
@@ -538,9 +539,10 @@ def render_experiment_report(result, manifest: dict,
     body.append(_section(
         "kpis", "All KPIs",
         "mean and standard deviation across replications, the 95 % confidence interval of "
-        "the mean (Student t) and the number of replications n. Fractions are shown as "
-        "percentages. An interval is cut at the values a KPI can take (0, and 100 % for a "
-        "fraction). Hover over a KPI name for its definition.", _kpi_table(summary)))
+        "the mean and the number of replications n. Fractions are shown as percentages. "
+        "Intervals stay within the values a KPI can take: a rate's is computed on the logit "
+        "scale, a non-negative total's on the log scale (docs/kpis.md). Hover over a KPI name "
+        "for its definition.", _kpi_table(summary)))
     if pairs:
         bands = "".join(
             f"<h3>{_e(_pair_label(sc, s, p))}</h3>"
@@ -655,13 +657,13 @@ def _differences_table(differences: pd.DataFrame, base_name: str) -> str:
                 dec = max(dec, 2)
             cells = [f'<td class="kpi"><span class="def" title="{_e(doc)}">{_e(k)}</span></td>',
                      f'<td class="num">{_e(_num(base, unit, dec))}</td>',
-                     f'<td class="num">{_e(_num(mean, unit, dec, sign=True))}</td>',
-                     f'<td class="num">{_e(_num(lo, unit, dec))} to {_e(_num(hi, unit, dec))}</td>'
+                     f'<td class="num">{_e(_num(mean, unit, dec, sign=True, diff=True))}</td>',
+                     f'<td class="num">{_e(_num(lo, unit, dec, diff=True))} to {_e(_num(hi, unit, dec, diff=True))}</td>'
                      if _finite(lo) and _finite(hi) else '<td class="num">–</td>']
             if unpaired:
                 ulo, uhi = raw.loc[i, "unpaired_ci95_low"], raw.loc[i, "unpaired_ci95_high"]
-                cells.append(f'<td class="num">{_e(_num(ulo, unit, dec))} to '
-                             f'{_e(_num(uhi, unit, dec))}</td>'
+                cells.append(f'<td class="num">{_e(_num(ulo, unit, dec, diff=True))} to '
+                             f'{_e(_num(uhi, unit, dec, diff=True))}</td>'
                              if _finite(ulo) and _finite(uhi) else '<td class="num">–</td>')
             sig = bool(r["significant"])
             n = "" if pd.isna(r["n"]) else str(int(r["n"]))

@@ -6,6 +6,7 @@ and the code disagree.
 
 from __future__ import annotations
 
+from supplytwin.experiment.stats import kpi_range, method_for
 from supplytwin.sim.kpis import KPI_DOCS
 
 INTRO = """\
@@ -25,6 +26,41 @@ Customer orders are served from the stock point that the demand stream's first a
 source lane starts at (a distribution centre); "from stock at the moment the customer ordered"
 means picked at once from lots that meet the customer's minimum remaining shelf life. A
 customer-facing stock point is one that serves customer orders.
+"""
+
+INTERVALS = """\
+
+## Confidence intervals
+
+A run of several replications reports each KPI's mean over the replications with a 95 %
+confidence interval of that mean. The interval respects the values the KPI can take (the
+*range* column above, declared once in `supplytwin/experiment/stats.py` from the KPI's unit):
+
+* **Rates in [0, 1]** (every `fraction`): a **logit-scale** interval. With mean *m*, standard
+  deviation *s* and *n* replications, the delta method gives the standard error of logit(*m*)
+  as (*s*/√*n*) / (*m*(1 − *m*)); the Student-t interval on the logit scale is mapped back
+  with the logistic function. It never leaves [0, 1] and is longer on the side away from the
+  nearer bound: a fill rate of 99.7 % over 5 replications gets [95.35 %, 99.98 %] instead of
+  the t interval's [98.87 %, 100.53 %].
+* **Non-negative totals** (units, patients, costs, days, CO2e, counts): a **log-scale**
+  interval *m* · exp(± *t* · (*s*/√*n*) / *m*): above 0 and longer upwards, as the mean of a
+  right-skewed total is. Ten replications losing 0, …, 0 and 870 units get [9, 836] around
+  the mean 87 instead of the t interval's [−110, 284].
+* **Differences between two runs** (`compare`, paired over common random numbers) can take
+  either sign and keep the **Student-t** interval. A difference of rates is printed in
+  percentage points (pp).
+
+When every replication gives the same value the interval is that value; with one replication
+there is no interval (`–`). The methods are deterministic: no resampling, no random state.
+
+**Coverage, measured** (`tests/validation/test_ci_coverage.py`): over 4,000 synthetic
+experiments of 10 replications each, nominal 95 % intervals covered the known mean in 94.8 %
+of experiments for a fill rate near 0.99 (Beta, sd 0.004) and 94.4 % for a right-skewed total
+(Gamma, coefficient of variation 0.71); the test accepts 93–97 %. Subsamples of 5 replications
+of the tiny network with a 30-day plant outage covered the mean of a 60-replication pool in
+96.3 % (fill_rate), 96.3 % (otif), 95.7 % (backordered_units) and 95.5 %
+(cost_total_usd) of 1,500 subsamples; that test accepts 91–99 %. Very skewed KPIs (losses that occur in one replication out of ten) cover less than
+95 % with few replications, whatever the interval: run more replications (`--precision`).
 """
 
 OUTRO = """\
@@ -74,10 +110,13 @@ def render_cost_groups() -> str:
 
 
 def render_kpi_reference() -> str:
-    lines = [INTRO, "| KPI | unit | definition |", "|---|---|---|"]
+    lines = [INTRO, "| KPI | unit | range | 95 % CI | definition |", "|---|---|---|---|---|"]
     for name, (unit, doc) in KPI_DOCS.items():
-        lines.append(f"| `{name}` | {unit} | {doc} |")
-    return "\n".join(lines) + "\n" + render_cost_groups() + OUTRO
+        lo, hi = kpi_range(name)
+        shown = f"[{lo:g}, {hi:g}]" if hi != float("inf") else f"[{lo:g}, ∞)"
+        method = method_for((lo, hi))
+        lines.append(f"| `{name}` | {unit} | {shown} | {method} | {doc} |")
+    return "\n".join(lines) + "\n" + INTERVALS + render_cost_groups() + OUTRO
 
 
 if __name__ == "__main__":

@@ -33,5 +33,9 @@ def sweep_figure(table: pd.DataFrame, kpi: str, factors: list[str]) -> go.Figure
         fig.add_trace(go.Scatter(x=x, y=g["mean"], mode="lines+markers", name=name))
     unit = KPI_DOCS[kpi][0]
     fig.update_layout(title=f"{kpi} against {x_factor.split('.')[-1]} (mean and 95 % CI)",
-                      xaxis_title=x_factor, yaxis_title=f"{kpi} ({unit})", template="plotly_white")
+                      xaxis_title=x_factor, template="plotly_white",
+                      yaxis_title=f"{kpi} (%)" if unit == "fraction" else f"{kpi} ({unit})")
+    if unit == "fraction":
+        # a rate as a percentage; the distance between two points is in percentage points
+        fig.update_yaxes(tickformat=".1%", hoverformat=".2%")
     return fig

@@ -51,8 +51,13 @@ def _max_shape(model: Model, d: DemandRow) -> float:
 BLOCK = 256
 
 
-def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
-    """SimPy process: the base order stream (or, with ``surge``, the extra orders of surges)."""
+def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
+    """Start the base order stream (or, with ``surge``, the extra orders of surges).
+
+    The stream is a chain of timeouts, each with a callback that places the order and schedules
+    the next arrival, not a SimPy process: resuming a process costs more than calling a
+    callback, and this runs for every candidate arrival. The next arrival is scheduled after
+    the order is placed, as a process would, so events keep their order."""
     env = model.env
     tag = "demand.surge" if surge else "demand"
     key = (d.customer_id, d.product_id)
@@ -70,20 +75,36 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False):
     factor = model.dis.demand_factor
     order = model.customer_order
     size_dist = d.order_size_units
-    while True:
-        gaps = rng_gap.exponential(1.0 / lam_max, BLOCK)
-        us = rng_thin.random(BLOCK)
-        sizes = size_dist.sample_n(rng_size, BLOCK)
-        for gap, u, size in zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True):
-            yield env.timeout(gap)
-            accept = shape(env.now) / shape_max if varying else 1.0
-            if disrupted:
-                f = factor(*key)
-                accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)
-            elif surge:
-                accept = 0.0
-            if u < accept:
-                order(d, max(1.0, float(round(size))))
+    timeout = env.timeout
+    block = iter(())
+    pending = (0.0, 0.0)  # the thinning draw and size of the arrival on its way
+
+    def schedule_next() -> None:
+        nonlocal block, pending
+        try:
+            gap, u, size = next(block)
+        except StopIteration:
+            gaps = rng_gap.exponential(1.0 / lam_max, BLOCK)
+            us = rng_thin.random(BLOCK)
+            sizes = size_dist.sample_n(rng_size, BLOCK)
+            block = zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True)
+            gap, u, size = next(block)
+        pending = (u, size)
+        timeout(gap).callbacks.append(arrive)
+
+    def arrive(_event) -> None:
+        u, size = pending
+        accept = shape(env.now) / shape_max if varying else 1.0
+        if disrupted:
+            f = factor(*key)
+            accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)
+        elif surge:
+            accept = 0.0
+        if u < accept:
+            order(d, max(1.0, float(round(size))))
+        schedule_next()
+
+    schedule_next()
 
 
 def series_orders(model: Model, d: DemandRow):
@@ -106,9 +127,9 @@ def start_demand(model: Model) -> None:
         if d.process == DemandProcess.SERIES:
             model.env.process(series_orders(model, d))
             continue
-        model.env.process(poisson_orders(model, d))
+        poisson_orders(model, d)
         if model.max_surge.get((d.customer_id, d.product_id), 1.0) > 1.0:
-            model.env.process(poisson_orders(model, d, surge=True))
+            poisson_orders(model, d, surge=True)
 
 
 def backorders(d: DemandRow) -> bool:

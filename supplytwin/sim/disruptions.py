@@ -73,6 +73,10 @@ class DisruptionState:
         self._zeros: dict[tuple[str, str], int] = defaultdict(int)
         self._qc_override: dict[tuple[str, str | None], list[float]] = defaultdict(list)
         self._log = log
+        #: lanes whose transit some disruption can stretch (the others skip the delay factor)
+        self.delayable_lanes: set[str] = {
+            l for d in network.active_disruptions if d.kind == DisruptionKind.LANE_DELAY
+            for l in self._lanes_of(d)}
         for d in network.active_disruptions:
             env.process(self._run(d, streams))
 

@@ -16,7 +16,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
-import pandas as pd
 import simpy
 
 from supplytwin.model import LaneRow, Scenario
@@ -44,6 +43,8 @@ class _DemandStream:
     due_days: float
     min_shelf_life_frac: float | None
     backorder: bool
+    #: (stock point, lane) when the stream has a single source lane: no lane to choose
+    sole: tuple[Stockpoint, Lane] | None = None
 
 
 class Model:
@@ -66,6 +67,7 @@ class Model:
         self.max_surge = self._max_surge()
         self._order_ids = itertools.count(1)
         self._horizon_days = sim.horizon_days
+        self._warmup_days = sim.warmup_days
         #: every customer order of the run, kept only on request (``keep_orders``): service is
         #: tallied per customer as orders close, so memory does not grow with the horizon
         self.keep_orders = keep_orders
@@ -151,6 +153,9 @@ class Model:
                 min_shelf_life_frac=frac,
                 backorder=demand_mod.backorders(d),
             )
+            if len(lanes) == 1:
+                self._demand_streams[key].sole = self._demand_streams[key].served_by[
+                    lanes[0].lane_id]
         #: what the model remembers of the snapshot it started from (None: initial stock)
         self.state_book = None
         if scenario.state is None:
@@ -252,20 +257,22 @@ class Model:
         if stream is None:
             return None
         now = self.env.now
+        counts = now >= self._warmup_days
         order = Order(next(self._order_ids), customer_id, product_id, quantity,
                       now if placed_day is None else placed_day,
-                      now + stream.due_days if due_day is None else due_day,
-                      self.recorder.counts(now))
+                      now + stream.due_days if due_day is None else due_day, counts)
         if self.keep_orders:
             self.orders.append(order)
         self.open_orders[order.order_id] = order
-        lane = self.pick_lane(stream.lanes)
-        sp, lane_model = stream.served_by[lane.lane_id]
+        if stream.sole is not None:
+            sp, lane_model = stream.sole
+        else:
+            sp, lane_model = stream.served_by[self.pick_lane(stream.lanes).lane_id]
         backorder = stream.backorder if backorder is None else backorder
         served = sp.request(Request(quantity, lane_model.shipper(None, order),
                                     stream.min_shelf_life_frac, order), backorder=backorder)
         order.filled_immediately_units = served
-        if order.counts:
+        if counts:
             t = self.recorder.tally[product_id]
             t.demand_units += quantity
             t.orders += 1
@@ -287,7 +294,11 @@ class Model:
 
     def close_order(self, order: Order) -> None:
         """Every unit of ``order`` is delivered or lost: tally its service and forget it."""
-        if self.open_orders.pop(order.order_id, None) is None or not order.counts:
+        if order.closed:
+            return
+        order.closed = True
+        self.open_orders.pop(order.order_id, None)
+        if not order.counts:
             return
         tally_order(self.recorder.service[(order.customer_id, order.product_id)], order,
                     self._horizon_days)
@@ -364,7 +375,7 @@ class Model:
                          excursion: bool) -> None:
         rec = self.recorder
         now = self.env.now
-        if rec.counts(now):
+        if now >= rec.warmup:  # counts after the warm-up
             mode = self._mode_value[lane.lane_id]
             rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
             rec.co2_kg_by_mode[mode] += lane.co2_kg_per_unit * units
@@ -401,9 +412,10 @@ class Model:
                 self.docks[id(sh)] = sh
                 self.env.process(self._handled_in(lane, sh, ready))
                 return
-        if self.dis.site_up(site) and (sh.destination is None or
-                                       self.storage_free(sh.destination.storage_key)
-                                       >= sh.units - 1e-9):
+        dest = sh.destination
+        if self.dis.site_gate[site].is_open and (
+                dest is None or not dest._storage_limited  # unlimited storage: always room
+                or self.storage_free(dest.storage_key) >= sh.units - 1e-9):
             # nothing to wait for: unload now instead of starting a process (the common case)
             self._unload(lane, sh)
             return
@@ -550,6 +562,8 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     ``keep_orders`` keeps every customer order in ``Model.orders`` (for tests that look at
     orders one by one); runs do not need them, and without them memory stays flat however long
     the horizon."""
+    import pandas as pd
+
     from supplytwin.sim.budget import run_budget
     from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance

@@ -44,6 +44,8 @@ class Order:
     lost_units: float = 0.0
     delivered_units: float = 0.0
     completed_day: float | None = None
+    #: its service is tallied (see supplytwin.sim.service); set once, by Model.close_order
+    closed: bool = False
 
     def deliver(self, quantity_units: float, t: float) -> None:
         self.delivered_units += quantity_units
@@ -104,6 +106,10 @@ class Stockpoint:
         #: books of unlimited storage would be written on every stock change, never read)
         self._storage_limited = self.storage_key in m.storage_capacity
         self._env = m.env
+        self._is_make = self.policy.is_make
+        #: (upstream stock point, lane) when this stock point has one source lane; resolved on
+        #: the first order, once every stock point exists
+        self._sole_source: tuple | None = None
 
     # ---- position ---------------------------------------------------------------------------
     @property
@@ -136,9 +142,13 @@ class Stockpoint:
 
     def receive(self, parcels: list[Parcel]) -> None:
         """Goods arrive (released from QC or from transit): stock them, serve backlog, review."""
-        now = self.model.env.now
-        fresh = [p for p in parcels if p.lot.expiry_day > now]
-        expired = [p for p in parcels if p.lot.expiry_day <= now]
+        now = self._env.now
+        fresh, expired = parcels, None
+        for p in parcels:
+            if p.lot.expiry_day <= now:  # rare: split the list only when something expired
+                fresh = [p for p in parcels if p.lot.expiry_day > now]
+                expired = [p for p in parcels if p.lot.expiry_day <= now]
+                break
         if expired:
             self.model.write_off(expired, "expired", self.site_id)
         if fresh:
@@ -158,8 +168,12 @@ class Stockpoint:
         """Serve what can be served now; backorder the rest (or lose it). Returns units served."""
         served = 0.0
         if self._site_gate.is_open and not (self.backlog and backorder):
-            parcels, served = self._take(req.quantity_units, self._min_expiry(req))
+            frac = req.min_shelf_life_frac
+            now = self._env.now
+            parcels, served = self.stock.pick(
+                req.quantity_units, now if frac is None else now + frac * self.shelf_life_days)
             if parcels:
+                self._stock_changed(-served)
                 req.quantity_units -= served
                 req.fulfil(parcels, served)
         if req.quantity_units > 1e-9:
@@ -235,7 +249,7 @@ class Stockpoint:
             yield env.timeout(pol.review_period_days)
 
     def _close_cycle(self) -> None:
-        if self.model.recorder.counts(self.model.env.now):
+        if self._env.now >= self.model.recorder.warmup:  # counts after the warm-up
             self.cycles += 1
             self.cycles_with_stockout += self._stockout_this_cycle
         self._stockout_this_cycle = False
@@ -243,21 +257,33 @@ class Stockpoint:
     def place_order(self, quantity: float) -> None:
         self._close_cycle()
         quantity = math.ceil(quantity - 1e-9)
-        if self.policy.is_make:
+        if self._is_make:
             plant = self.model.plants[self.site_id]
             batch = self.model.net.batch_units((self.site_id, self.product_id))
             n = max(1, math.ceil(quantity / batch - 1e-9))
             self.on_order_units += n * batch
             plant.start_batches(self.product_id, n, batch, self)
             return
+        if len(self.lanes) == 1:  # one source: no split, no lane choice (the common case)
+            if self._sole_source is None:
+                self._sole_source = self._source(self.lanes[0])
+            if quantity > 0:
+                upstream, lane_model = self._sole_source
+                self.on_order_units += quantity
+                upstream.request(Request(quantity, lane_model.shipper(self, None)))
+            return
         for lane, q in self._split(quantity):
             if q <= 0:
                 continue
             self.on_order_units += q
-            key = (lane.origin_id, self.product_id)
-            upstream = self.model.stockpoints.get(key) or self.model.supply_outlets[key]
-            ship = self.model.lanes[lane.lane_id].shipper(self, None)
-            upstream.request(Request(q, ship))
+            upstream, lane_model = self._source(lane)
+            upstream.request(Request(q, lane_model.shipper(self, None)))
+
+    def _source(self, lane: LaneRow) -> tuple:
+        """The upstream stock point (or supplier outlet) at the origin of ``lane``, and the lane."""
+        key = (lane.origin_id, self.product_id)
+        upstream = self.model.stockpoints.get(key) or self.model.supply_outlets[key]
+        return upstream, self.model.lanes[lane.lane_id]
 
     def _split(self, quantity: float) -> list[tuple[LaneRow, float]]:
         lanes = self.lanes

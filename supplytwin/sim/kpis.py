@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-import numpy as np
-import pandas as pd
-
 from supplytwin.model import Mode, SiteKind, TemperatureClass
 from supplytwin.model.costs import (
     DAYS_PER_YEAR,
@@ -24,6 +21,8 @@ from supplytwin.model.enums import PRODUCING_KINDS
 from supplytwin.sim.service import service_tallies
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from supplytwin.sim.engine import Model
 
 #: name -> (unit, definition). Order is the order of the KPI table.
@@ -80,6 +79,10 @@ COLD = (TemperatureClass.REFRIGERATED, TemperatureClass.FROZEN, TemperatureClass
 
 def daily_timeseries(model: Model) -> pd.DataFrame:
     """The daily state of every stock point (columns: DAILY_COLUMNS)."""
+    # pandas and numpy are imported where used, not at the top: KPI_DOCS is read by commands
+    # that simulate nothing (validate, show), which should not pay for loading them
+    import pandas as pd
+
     return pd.DataFrame(model.recorder.daily, columns=DAILY_COLUMNS)
 
 
@@ -87,6 +90,9 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
                  ) -> tuple[dict[str, float], pd.DataFrame]:
     """KPIs of a finished run, and per product; ``daily`` is :func:`daily_timeseries` when the
     caller already has it."""
+    import numpy as np
+    import pandas as pd
+
     sc = model.scenario
     rec = model.recorder
     horizon = sc.simulation.horizon_days
@@ -208,6 +214,8 @@ def stock_point_levels(timeseries: pd.DataFrame, site_kinds: dict[str, SiteKind]
     ``replication`` column); the result has one row per replication and stock point:
     replication (when given), site_id, product_id, echelon, on_hand_units, backlog_units.
     """
+    import pandas as pd
+
     cols = ["site_id", "product_id", "echelon", "on_hand_units", "backlog_units"]
     if timeseries.empty:
         return pd.DataFrame(columns=cols)
@@ -221,6 +229,8 @@ def stock_point_levels(timeseries: pd.DataFrame, site_kinds: dict[str, SiteKind]
 
 def service_by_customer(model: Model) -> pd.DataFrame:
     """Fill rate and OTIF per customer and product, from the orders placed after the warm-up."""
+    import pandas as pd
+
     service = service_tallies(model)
     if not any(t.orders for t in service.values()):
         return pd.DataFrame(columns=["customer_id", "product_id", "orders", "demand_units",
@@ -236,6 +246,8 @@ def service_by_customer(model: Model) -> pd.DataFrame:
 
 
 def _cold_storage(model: Model, measured: pd.DataFrame) -> tuple[float, float]:
+    import numpy as np
+
     net = model.net
     # limited cold rooms (a capacity of 0 cannot be utilised, so it is left out)
     caps = {key: c for key, c in model.storage_capacity.items() if key[1] in COLD and c}

@@ -89,6 +89,9 @@ class Lane:
         self._lane_id = self.row.lane_id
         self._transit = self.row.transit_time_days
         self._hazard_per_day = self.row.excursion_hazard_per_day
+        #: whether any disruption can stretch this lane's transit (else its factor is always 1,
+        #: and multiplying by 1.0 changes nothing, so it is skipped)
+        self._may_be_delayed = self._lane_id in self.model.dis.delayable_lanes
         # gates looked up once: every shipment on an on-demand lane asks them
         self._lane_gate = self.model.dis.lane_gate[self.row.lane_id]
         self._origin_gate = self.model.dis.site_gate[self.row.origin_id]
@@ -198,7 +201,9 @@ class Lane:
         """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
         now = m.env.now
-        transit = self._transit.sample(self._rng_transit) * m.dis.lane_delay_factor(self._lane_id)
+        transit = self._transit.sample(self._rng_transit)
+        if self._may_be_delayed:
+            transit *= m.dis.lane_delay_factor(self._lane_id)
         hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)

@@ -187,6 +187,23 @@ class Registry:
                                       f"{getattr(exc, 'strerror', None) or exc}") from None
             self.read_only = True
 
+    @staticmethod
+    def exists(runs_dir: Path | str | None = None) -> bool:
+        """Whether ``runs_dir`` (default: :func:`default_runs_dir`) holds a registry."""
+        where = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        return (where / "registry.sqlite").is_file()
+
+    @classmethod
+    def open_existing(cls, runs_dir: Path | str | None = None) -> Registry:
+        """The registry in ``runs_dir``; a clear error, and nothing created, when there is none
+        (for commands that read runs: a registry made only to be empty helps nobody)."""
+        where = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+        if not cls.exists(where):
+            raise SupplytwinError(f"no run registry in {where}/ (nothing has been run with this "
+                                  "--runs-dir; runs go to ./runs unless --runs-dir or "
+                                  "SUPPLYTWIN_RUNS_DIR say otherwise)")
+        return cls(where)
+
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
         try:

@@ -52,6 +52,76 @@ def finish(registry: Registry, run_id: str, summary: dict[str, Any], folder: Pat
     registry.finish(run_id, kpi_summary=kpis, replications=replications, artefacts=str(folder))
 
 
+def run_recorded(path: Path, registry: Registry, *, reps: int | None = None,
+                 workers: int | None = None, dask: str | None = None, out: Path | None = None,
+                 fail_under: dict[str, float] | None = None, adaptive: bool = False,
+                 seed: int | None = None, progress: Callable[[int, int, str], None] | None = None,
+                 announce: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Load, expand, run, report and record a battery; return its summary (with ``run_id``
+    and ``folder``). The CLI and the dashboard's Stress page both call this. A progress
+    callback may raise KeyboardInterrupt to cancel: the run is recorded as interrupted."""
+    from supplytwin.errors import SupplytwinError
+    from supplytwin.experiment.executors import make_executor
+    from supplytwin.report.stress import render_stress_report
+    from supplytwin.scenario import load_scenario
+    from supplytwin.stress.battery import load_battery
+    from supplytwin.stress.generators import expand
+    from supplytwin.stress.runner import Settings, known_kpis, run_battery
+    from supplytwin.stress.summary import build_summary
+
+    loaded = load_battery(path)
+    b = loaded.battery
+    thresholds = {**b.thresholds, **(fail_under or {})}
+    for kpi in [*thresholds, b.ranking_kpi]:
+        if kpi not in known_kpis():
+            raise SupplytwinError(f"unknown KPI {kpi!r}; known: {', '.join(known_kpis())}")
+    base = load_scenario(loaded.base_path, b.set)
+    whatifs = expand(loaded, base)
+    settings = Settings(reps=reps or b.replications, thresholds=thresholds, top_n=b.top_n,
+                        ranking_kpi=b.ranking_kpi, recovery_window_days=b.recovery_window_days,
+                        recovery_tolerance=b.recovery_tolerance, adaptive=adaptive)
+    executor = make_executor(workers, dask)
+    run_id = register(loaded, base, registry, reps=settings.reps, executor=executor.name,
+                      out=out, params={"battery": str(path), "reps": settings.reps,
+                                       "adaptive": adaptive, "thresholds": thresholds,
+                                       "workers": workers, "dask": dask})
+    if announce:
+        announce(f"battery {loaded.name}: {len(whatifs)} what-ifs + base, "
+                 f"{'adaptive up to ' if adaptive else ''}{settings.reps} replications each, "
+                 f"{executor.name}; run {run_id}")
+    try:
+        run = run_battery(base, whatifs, settings, executor=executor, seed=seed,
+                          progress=progress)
+    except KeyboardInterrupt:
+        registry.finish(run_id, kpi_summary={}, replications=None, status="interrupted")
+        raise
+    except BaseException:
+        registry.finish(run_id, kpi_summary={}, replications=None, status="failed")
+        raise
+    finally:
+        executor.close()
+    summary = build_summary(loaded, run, run_id=run_id)
+    folder = out or registry.runs_dir / run_id
+    write_artefacts(folder, summary, run, render_stress_report)
+    finish(registry, run_id, summary, folder, run.replications_used)
+    summary["folder"] = str(folder)
+    return summary
+
+
+def read_summary(registry: Registry, run_id: str) -> dict[str, Any]:
+    """The ``summary.json`` of a recorded stress run."""
+    from supplytwin.errors import SupplytwinError
+
+    rec = registry.get(run_id)
+    if rec.kind != KIND or rec.status != "complete" or not rec.artefacts:
+        raise SupplytwinError(f"run {run_id} is not a complete stress run")
+    path = Path(rec.artefacts) / "summary.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SupplytwinError(f"cannot read the summary of run {run_id}: {exc}") from None
+
+
 def history(registry: Registry, battery_name: str, limit: int = 50) -> pd.DataFrame:
     """Past complete runs of a battery, oldest first, with their headline figures."""
     rows = []

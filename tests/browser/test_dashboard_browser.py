@@ -28,6 +28,7 @@ PAGES = {
     "results": ("/results", "#results-card-fill_rate"),
     "compare": ("/compare", "#compare-differences table"),
     "runs": ("/runs", "#runs-rows table"),
+    "stress": ("/stress", "#stress-battery"),
 }
 
 
@@ -89,7 +90,7 @@ def test_every_page_renders_and_time_to_first_render(dash_duo, app):
             assert nav.text.lower() == name
             assert "Traceback" not in driver.page_source
     assert [n.text for n in driver.find_elements(By.CSS_SELECTOR, ".nav-link")] == [
-        "Network", "Scenario", "Results", "Compare", "Runs", "Optimise"]
+        "Network", "Scenario", "Results", "Compare", "Runs", "Optimise", "Twin", "Stress"]
     driver.get(dash_duo.server_url + "/no-such-page")
     _text_in(driver, "#_pages_content", "does not exist")
     assert dash_duo.get_logs() == []

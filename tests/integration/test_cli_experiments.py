@@ -56,8 +56,10 @@ def test_compare_reports_paired_differences_and_runs_show_diff(tmp_path):
             "--runs-dir", str(runs))
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)["differences"]["dc-outage"]["otif"]
-    assert d["difference"] < 0 and d["significant"]
-    assert d["ci95"][0] <= d["difference"] <= d["ci95"][1]
+    # a difference of rates is in percentage points, and its keys say so
+    assert d["difference_pp"] < 0 and d["significant"] and "difference" not in d
+    assert d["ci95_pp"][0] <= d["difference_pp"] <= d["ci95_pp"][1]
+    assert d["difference_pp"] == pytest.approx(100 * (d["whatif"] - d["base"]))
     r2 = cli("run", TINY, "--reps", "2", "--workers", "1", "--runs-dir", str(runs))
     assert r2.exit_code == 0
     recs = Registry(runs).list()

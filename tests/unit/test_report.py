@@ -279,8 +279,11 @@ def test_kpi_ci_figure(experiment) -> None:
     assert np.allclose(tr.x, [tab[k].mean() for k in expected])
     for k, plus in zip(expected, tr.error_x.array, strict=True):
         x = tab[k].to_numpy()
-        half = stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-        assert plus == pytest.approx(min(x.mean() + half, 1.0) - x.mean(), abs=1e-12)
+        # a rate's interval is on the logit scale (docs/kpis.md), written out here again
+        m, se = x.mean(), x.std(ddof=1) / math.sqrt(len(x))
+        half = stats.t.ppf(0.975, len(x) - 1) * se / (m * (1 - m)) if 0 < m < 1 else 0.0
+        hi = 1 / (1 + math.exp(-(math.log(m / (1 - m)) + half))) if 0 < m < 1 else m
+        assert plus == pytest.approx(hi - m, abs=1e-12)
     one = F.kpi_ci_figure(summary, ["cost_total_usd"])
     assert list(one.data[0].y) == ["cost_total_usd"]
 
@@ -382,8 +385,9 @@ def test_paired_difference_figure(experiment, whatif) -> None:
         sub = diffs[diffs.kpi == k]
         assert len(tr.x) == 2  # one point per what-if (the same name twice is one row each)
         diff = whatif.kpi_table()[k].to_numpy() - result.kpi_table()[k].to_numpy()
-        assert np.allclose(tr.x, diff.mean())
-        assert np.allclose(tr.error_x.array, sub["ci_high"] - sub["mean"])
+        scale = 100 if k == "fill_rate" else 1  # a rate's difference is drawn in pp
+        assert np.allclose(tr.x, scale * diff.mean())
+        assert np.allclose(tr.error_x.array, scale * (sub["ci_high"] - sub["mean"]))
         sig = bool(sub["ci_low"].iloc[0] > 0 or sub["ci_high"].iloc[0] < 0)
         assert (tr.marker.color[0] != "white") == sig
     picked = F.paired_difference_figure(diffs, ["cost_total_usd"])
