@@ -35,6 +35,7 @@ from markupsafe import escape
 
 from dashboard import services
 from dashboard.components import message, nav_links
+from dashboard.components.tables import register_export_callbacks
 
 log = logging.getLogger(__name__)
 
@@ -234,6 +235,7 @@ def create_app(runs_dir: str | Path | None = None,
         # mark the current page; an error message belongs to the page it came from
         return nav_links(dash.page_registry.values(), pathname), "", "message empty"
 
+    register_export_callbacks(app)  # the CSV and Excel buttons of every table
     _register_guards(app, allowed_hosts(hosts))
     _register_routes(app)
     return app

@@ -63,3 +63,17 @@ def progress_bar(done: int, total: int, label: str = "", id: str | None = None) 
                     "aria-valuemax": "100"}),
         html.Div(label, className="progress-label"),
     ], **props)
+
+
+#: what a chart shows before its callback has drawn it: nothing (no empty axes)
+BLANK_FIGURE: dict = {"data": [], "layout": {
+    "xaxis": {"visible": False}, "yaxis": {"visible": False},
+    "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)", "height": 120}}
+
+
+def chart(id: str, config: dict | None = None, **kwargs) -> dcc.Loading:
+    """A ``dcc.Graph`` that shows a loading indicator while its callback draws it, and no empty
+    axes before that (``BLANK_FIGURE``)."""
+    kwargs.setdefault("figure", BLANK_FIGURE)
+    return dcc.Loading(dcc.Graph(id=id, config=config or {}, **kwargs), type="circle",
+                       delay_show=150, parent_className="chart-loading")

@@ -17,8 +17,17 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import figures, services
-from dashboard.components import data_table, field, fmt, kpi_label, message, page_header
+from dashboard.components import (
+    chart,
+    data_table,
+    field,
+    fmt,
+    kpi_label,
+    message,
+    page_header,
+)
 from dashboard.components.choices import run_options
+from dashboard.components.layout import BLANK_FIGURE
 
 dash.register_page(__name__, path="/compare", name="Compare", order=3,
                    title="Compare · supplytwin")
@@ -60,7 +69,7 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
         ], className="controls"),
         html.Div(id=f"{P}-note"),
         dcc.Loading(html.Div([
-            dcc.Graph(id=f"{P}-diff", config=figures.GRAPH_CONFIG),
+            dcc.Graph(id=f"{P}-diff", figure=BLANK_FIGURE, config=figures.GRAPH_CONFIG),
             html.Div(id=f"{P}-table"),
         ]), delay_show=300),
         html.H3("Where the damage landed"),
@@ -74,7 +83,8 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
                 "stock point", id=f"{P}-breakdown-by", clearable=False)),
         ], className="controls"),
         dcc.Loading(html.Div([
-            dcc.Graph(id=f"{P}-breakdown-chart", config=figures.GRAPH_CONFIG),
+            dcc.Graph(id=f"{P}-breakdown-chart", figure=BLANK_FIGURE,
+                      config=figures.GRAPH_CONFIG),
             html.Div(id=f"{P}-breakdown-table"),
         ]), delay_show=300),
         html.H3("Time series, overlaid"),
@@ -88,7 +98,7 @@ def layout(runs: str | None = None, **_query: Any) -> html.Div:
                  {"label": "in transit", "value": "in_transit_units"}], "on_hand_units",
                 id=f"{P}-metric", clearable=False)),
         ], className="controls"),
-        dcc.Graph(id=f"{P}-overlay", config=figures.GRAPH_CONFIG),
+        chart(id=f"{P}-overlay", config=figures.GRAPH_CONFIG),
     ])
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from dash import Input, Output, State, dcc, html
 
 from dashboard import figures, services
-from dashboard.components import data_table, kpi_cards, message, page_header
+from dashboard.components import chart, data_table, kpi_cards, message, page_header
 from dashboard.components.choices import run_options
 from dashboard.components.layout import field
 
@@ -171,22 +171,22 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
         html.Div(id=f"{P}-windows"),
         dcc.Loading(html.Div(id=f"{P}-cards"), delay_show=300),
         html.Div([
-            dcc.Graph(id=f"{P}-ci", config=figures.GRAPH_CONFIG),
+            chart(id=f"{P}-ci", config=figures.GRAPH_CONFIG),
             html.Div([
                 field("Site", dcc.Dropdown([], None, id=f"{P}-site", clearable=False)),
                 field("Product", dcc.Dropdown([], None, id=f"{P}-product", clearable=False)),
             ], className="controls"),
-            dcc.Graph(id=f"{P}-bands", config=figures.GRAPH_CONFIG),
-            dcc.Graph(id=f"{P}-service", config=figures.GRAPH_CONFIG),
+            chart(id=f"{P}-bands", config=figures.GRAPH_CONFIG),
+            chart(id=f"{P}-service", config=figures.GRAPH_CONFIG),
             html.Div("Fill-rate proxy of the chosen product: each day, the share of its demand "
                      "(weighted by the mean daily demand each stock point serves) at the "
                      "customer-facing stock points that end the day with stock on hand and no "
                      "backlog; the dashed line is the product's measured fill rate over the "
                      "measured period (kpis_by_product).", className="field-help"),
-            html.Div([dcc.Graph(id=f"{P}-waste", config=figures.GRAPH_CONFIG),
-                      dcc.Graph(id=f"{P}-cost", config=figures.GRAPH_CONFIG)],
+            html.Div([chart(id=f"{P}-waste", config=figures.GRAPH_CONFIG),
+                      chart(id=f"{P}-cost", config=figures.GRAPH_CONFIG)],
                      className="two-col"),
-            dcc.Graph(id=f"{P}-excursions", config=figures.GRAPH_CONFIG),
+            chart(id=f"{P}-excursions", config=figures.GRAPH_CONFIG),
             html.H3("Service by customer"),
             html.Div("Per replication, averaged: units ordered, the share shipped at once (fill "
                      "rate), units not shipped at once (backordered or lost) and the patients "

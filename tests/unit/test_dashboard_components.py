@@ -79,9 +79,10 @@ def test_data_table_formats_cells_and_says_when_empty():
     t = data_table(rows, [("a", "A"), ("b", "B"), ("c", "C", lambda r: "✓" if r["c"] else "")],
                    id="tbl", row_class=lambda r: "on" if r["c"] else "")
     texts = _texts(t)
-    assert ["A", "B", "C"] == texts[:3]
+    # a table with an id has its CSV and Excel downloads above it
+    assert ["CSV", "Excel", "A", "B", "C"] == texts[:5]
     assert "1,234" in texts and "–" in texts and "0.123" in texts and "✓" in texts
-    body = t.children.children[1].children
+    body = t.children[1].children.children[1].children
     assert [r.className for r in body] == ["on", ""]
     assert _texts(data_table([], [("a", "A")])) == ["Nothing to show."]
     kv = key_value_table([("seed", 7), ("file", None)], id="kv")
