@@ -56,7 +56,8 @@ def reference_scenario(folder: Path, orders_per_day: float = ORDERS_PER_DAY,
     """The reference case as supplytwin scenario files in ``folder``, loaded.
 
     ``copies`` > 1 repeats the whole network that many times, side by side and independent
-    (the scale benchmark). The unlimited source is a site holding 10^12 units, which the
+    (the scale benchmark). The unlimited source is a site holding 10^9 units (the most a scenario
+    may hold), which the
     6-day lead time of a few thousand days cannot dent."""
     from supplytwin.scenario import load_scenario
 
@@ -80,7 +81,7 @@ def reference_scenario(folder: Path, orders_per_day: float = ORDERS_PER_DAY,
                       "order_up_to_units": ORDER_UP_TO_UNITS, "sources": f"L-{up}-{dc}",
                       "order_quantity_units": ""}]
         stock += [{"site_id": up, "product_id": "P1", "lot_id": f"SRC{k}",
-                   "quantity_units": 1e12},
+                   "quantity_units": 1e9},
                   {"site_id": dc, "product_id": "P1", "lot_id": f"DC{k}-0",
                    "quantity_units": ORDER_UP_TO_UNITS}]
         demand += [{"customer_id": cu, "product_id": "P1", "orders_per_day": orders_per_day,

@@ -26,13 +26,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 CHILD = """
-import json, resource, sys, tempfile
+import json, resource, sys, tempfile, time
 def peak_mib():
     # VmHWM starts afresh at exec; ru_maxrss would carry the peak of a big forking parent
     for line in open("/proc/self/status"):
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, time
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 from pathlib import Path
 from benchmarks.peer import reference_scenario
 from supplytwin.sim import simulate
