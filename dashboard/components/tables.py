@@ -132,8 +132,22 @@ def register_export_callbacks(app) -> None:
     )(export_table)
 
 
+def _text(value: Any) -> Any:
+    """A value for a file: components (a list, a code block) as their text."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(_text(v)) for v in value if v is not None)
+    if hasattr(value, "children") and not isinstance(value, str):
+        return _text(value.children)
+    return _plain(value)
+
+
 def key_value_table(items: Sequence[tuple[str, Any]], id: str | None = None) -> html.Div:
-    """Two columns: what, value (for lineage and site details)."""
+    """Two columns: what, value (for lineage and site details); downloadable when it has an
+    id, like :func:`data_table`."""
     body = [html.Tr([html.Th(k, scope="row"), html.Td(_cell(v))]) for k, v in items]
     t = html.Table(html.Tbody(body), className="table kv")
-    return html.Div(t, className="table-wrap", id=id) if id else html.Div(t, className="table-wrap")
+    if not id:
+        return html.Div(t, className="table-wrap")
+    rows = [{"what": k, "value": _text(v)} for k, v in items]
+    return html.Div([export_buttons(id, rows, [("what", "what"), ("value", "value")]),
+                     html.Div(t, className="table-wrap")], id=id)

@@ -86,7 +86,7 @@ def test_data_table_formats_cells_and_says_when_empty():
     assert [r.className for r in body] == ["on", ""]
     assert _texts(data_table([], [("a", "A")])) == ["Nothing to show."]
     kv = key_value_table([("seed", 7), ("file", None)], id="kv")
-    assert _texts(kv) == ["seed", "7", "file", "–"]
+    assert _texts(kv) == ["CSV", "Excel", "seed", "7", "file", "–"]
 
 
 def test_nav_lists_registry_pages_in_order_and_marks_the_current_one():

@@ -53,7 +53,7 @@ def _find_ids(component) -> set[str]:
             for x in c:
                 walk(x)
             return
-        if getattr(c, "id", None):
+        if isinstance(getattr(c, "id", None), str):  # not the tables' export ids (dicts)
             out.add(c.id)
         if hasattr(c, "children"):
             walk(c.children)
