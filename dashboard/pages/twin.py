@@ -97,8 +97,8 @@ def show_position(scenario_key, snapshot_key):
     facts = [("snapshot date", head["snapshot_date"]),
              ("on hand (released)", f"{head['on_hand_units']:,.0f} units"),
              ("in quarantine", f"{head['quarantine_units']:,.0f} units"),
-             ("on the way", f"{head['in_transit_units']:,.0f} units in "
-                            f"{head['shipments']:,} shipments"),
+             ("on the way", (f"{head['in_transit_units']:,.0f} units in "
+                            f"{head['shipments']:,} shipments")),
              ("open orders", f"{head['open_orders']:,}"),
              ("sites down", ", ".join(head["sites_down"]) or "none")]
     headline = html.Div([html.Div([html.Div(k, className="card-title"),

@@ -62,7 +62,7 @@ class BacktestResult:
         return {
             "split_date": self.split_date.date().isoformat(),
             "shipments_fit": self.n_fit, "shipments_test": self.n_test,
-            "groups_scored": int(len(scored)),
+            "groups_scored": len(scored),
             "interval_level": INTERVAL_LEVEL,
             "transit_interval_coverage": float(covered / inside_n) if inside_n else math.nan,
             "median_transit_mae_days": float((scored["predicted_p50"]

@@ -114,8 +114,8 @@ def _order_size(q: np.ndarray, lam: float, daily_units: np.ndarray, negbin: bool
         cv2 = v * lam / (m * m) - 1
         if cv2 > 1e-6:
             return (f"gamma(mean={mean_s:.4g}, cv={math.sqrt(cv2):.4g})",
-                    "negative binomial counts: order-size cv set so that the daily units have the "
-                    "observed variance (moment matching)")
+                    ("negative binomial counts: order-size cv set so that the daily units have the "
+                    "observed variance (moment matching)"))
     if np.allclose(q, q[0]):
         return f"fixed({q[0]:.4g})", "every order the same size"
     best = min((fit_family(f, q) for f in ("gamma", "lognormal")), key=lambda f: f.aic)

@@ -82,7 +82,7 @@ class CleaningReport:
     examples: dict[str, Counter] = field(default_factory=dict)
 
     def drop(self, reason: str, values: pd.Series) -> None:
-        n = int(len(values))
+        n = len(values)
         if not n:
             return
         self.dropped[reason] += n

@@ -113,7 +113,7 @@ def _fit_group(level: str, lane_id: str, origin: str, destination: str, mode_lab
         except ValueError as exc:  # e.g. every shipment took the same time
             out.status = f"not fitted: {exc}"
     known = g["on_time"].dropna()
-    out.on_time_n = int(len(known))
+    out.on_time_n = len(known)
     if out.on_time_n:
         hits = int(known.astype(bool).sum())
         out.on_time_rate = hits / out.on_time_n

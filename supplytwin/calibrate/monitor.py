@@ -54,7 +54,7 @@ class MonitorResult:
             "nominal_coverage": self.nominal, "min_coverage": self.min_coverage,
             "shipments": n, "unmatched_shipments": self.unmatched,
             "coverage": float((g["coverage"] * g["n"]).sum() / n) if n else math.nan,
-            "groups": int(len(g)), "drifting": self.drifting["lane_id"].tolist(),
+            "groups": len(g), "drifting": self.drifting["lane_id"].tolist(),
         }
 
 

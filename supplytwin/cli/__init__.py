@@ -61,7 +61,7 @@ def main() -> None:
 
 
 # Command modules register their commands on ``app`` when imported.
-from supplytwin.cli import (  # noqa: F401, E402
+from supplytwin.cli import (  # noqa: F401
     dashboard_cmds,
     experiment_cmds,
     optimize_cmds,

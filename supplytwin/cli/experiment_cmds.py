@@ -469,8 +469,8 @@ def _print_provenance(con, artefacts) -> None:
     for p in resolved.get("provenance") or []:
         if isinstance(p, dict):
             rows.append((str(p.get("kind", "calibration")),
-                         f"{p.get('source', '')} (sha256 {str(p.get('sha256', ''))[:12]}…), "
-                         f"period {p.get('period', '')}"))
+                         (f"{p.get('source', '')} (sha256 {str(p.get('sha256', ''))[:12]}…), "
+                         f"period {p.get('period', '')}")))
     if rows:
         t = Table(title="inputs from the real network")
         t.add_column("input")

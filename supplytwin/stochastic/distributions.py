@@ -469,6 +469,10 @@ def _check(name: str, v: dict[str, float]) -> None:
         need(v["scale"] > 0, "scale must be > 0")
 
 
+#: largest file an ``empirical(file.csv)`` sample may be read from
+EMPIRICAL_MAX_BYTES = 50 * 1024**2
+
+
 def _empirical(path_text: str, base_dir: Path | None) -> Empirical:
     if not path_text:
         raise DistributionError("empirical() needs a CSV file name")
@@ -481,6 +485,10 @@ def _empirical(path_text: str, base_dir: Path | None) -> Empirical:
         is_file = False
     if not is_file:
         raise DistributionError(f"empirical(): file not found: {path}")
+    if path.stat().st_size > EMPIRICAL_MAX_BYTES:
+        raise DistributionError(f"empirical(): {path} is larger than "
+                                f"{EMPIRICAL_MAX_BYTES // 1024**2} MiB; an observed sample "
+                                "of transit or repair times is far smaller")
     values: list[float] = []
     try:
         with path.open(encoding="utf-8-sig") as fh:

@@ -11,7 +11,6 @@ import pytest
 from typer.testing import CliRunner
 
 from supplytwin.calibrate.backtest import backtest, beta_binomial_interval
-from supplytwin.calibrate.history import SCMS_SHIPMENT_MAP, read_shipments
 from supplytwin.calibrate.lanes import calibrate_lanes, wilson_interval
 from supplytwin.calibrate.monitor import monitor
 from supplytwin.cli import app

@@ -95,7 +95,7 @@ def test_bursty_history_is_called_negative_binomial_and_rows_load_in_a_scenario(
 
 
 def test_scms_orders_calibrate_to_valid_demand_rows():
-    orders, report = read_orders(SCMS, SCMS_ORDER_MAP)
+    orders, _report = read_orders(SCMS, SCMS_ORDER_MAP)
     fits = calibrate_demand(orders)
     rows = demand_rows(fits)
     assert len(rows) >= 20

@@ -110,36 +110,36 @@ def test_each_kind_of_state_acts_on_its_day(tiny, tmp_path):
 
 
 BAD = [
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "NOWHERE,MAB-T,X,10,2027-01-01,2028-01-01\n", "on_hand.csv", 1, "site_id", "unknown site"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "DC,NOPE,X,10,2027-01-01,2028-01-01\n", "on_hand.csv", 1, "product_id", "unknown product"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "DC,MAB-T,X,-5,2027-01-01,2028-01-01\n", "on_hand.csv", 1, "quantity_units", "must be > 0"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "DC,MAB-T,X,inf,2027-01-01,2028-01-01\n", "on_hand.csv", 1, "quantity_units", "finite"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,status\n"
-                "DC,MAB-T,X,5,2025-01-01,2027-02-01,released\n", "on_hand.csv", 1, "expiry_date",
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "NOWHERE,MAB-T,X,10,2027-01-01,2028-01-01\n"), "on_hand.csv", 1, "site_id", "unknown site"),
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "DC,NOPE,X,10,2027-01-01,2028-01-01\n"), "on_hand.csv", 1, "product_id", "unknown product"),
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "DC,MAB-T,X,-5,2027-01-01,2028-01-01\n"), "on_hand.csv", 1, "quantity_units", "must be > 0"),
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "DC,MAB-T,X,inf,2027-01-01,2028-01-01\n"), "on_hand.csv", 1, "quantity_units", "finite"),
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,status\n"
+                "DC,MAB-T,X,5,2025-01-01,2027-02-01,released\n"), "on_hand.csv", 1, "expiry_date",
      "expired stock marked released"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "DC,MAB-T,X,5,2027-01-01,2028-01-01\nPLANT,MAB-T,X,5,2027-01-02,2028-01-01\n",
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "DC,MAB-T,X,5,2027-01-01,2028-01-01\nPLANT,MAB-T,X,5,2027-01-02,2028-01-01\n"),
      "on_hand.csv", 2, "lot_id", "other manufacture/expiry dates"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
-                "DC,MAB-T,X,5,01/02/2027,2028-01-01\n", "on_hand.csv", 1, "manufacture_date", "not a date"),
-    ("in_transit", "shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
-                   "S,L-PLANT-DC-RD,MAB-T,X,5,2027-01-01,2028-01-01,2027-02-27,2027-02-25\n",
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date\n"
+                "DC,MAB-T,X,5,01/02/2027,2028-01-01\n"), "on_hand.csv", 1, "manufacture_date", "not a date"),
+    ("in_transit", ("shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
+                   "S,L-PLANT-DC-RD,MAB-T,X,5,2027-01-01,2028-01-01,2027-02-27,2027-02-25\n"),
      "in_transit.csv", 1, "expected_arrival_date", "arrival before departure"),
-    ("in_transit", "shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
-                   "S,L-NOPE,MAB-T,X,5,2027-01-01,2028-01-01,2027-02-27,2027-03-02\n",
+    ("in_transit", ("shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
+                   "S,L-NOPE,MAB-T,X,5,2027-01-01,2028-01-01,2027-02-27,2027-03-02\n"),
      "in_transit.csv", 1, "lane_id", "unknown lane"),
-    ("in_transit", "shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
-                   "S,L-PLANT-DC-RD,MAB-T,X,5,2027-01-01,2028-01-01,2027-03-05,2027-03-07\n",
+    ("in_transit", ("shipment_id,lane_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,departure_date,expected_arrival_date\n"
+                   "S,L-PLANT-DC-RD,MAB-T,X,5,2027-01-01,2028-01-01,2027-03-05,2027-03-07\n"),
      "in_transit.csv", 1, "departure_date", "after the snapshot date"),
-    ("open_orders", "order_id,customer_id,product_id,quantity_units,order_date,due_date\n"
-                    "O,DC,MAB-T,5,2027-02-27,2027-03-02\n", "open_orders.csv", 1, "customer_id", "no demand stream"),
+    ("open_orders", ("order_id,customer_id,product_id,quantity_units,order_date,due_date\n"
+                    "O,DC,MAB-T,5,2027-02-27,2027-03-02\n"), "open_orders.csv", 1, "customer_id", "no demand stream"),
     ("sites_down", "site_id,down_until_date\nMARS,2027-04-01\n", "sites_down.csv", 1, "site_id", "unknown site"),
-    ("on_hand", "site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,colour\n"
-                "DC,MAB-T,X,5,2027-01-01,2028-01-01,red\n", "on_hand.csv", None, "colour", "unknown column"),
+    ("on_hand", ("site_id,product_id,lot_id,quantity_units,manufacture_date,expiry_date,colour\n"
+                "DC,MAB-T,X,5,2027-01-01,2028-01-01,red\n"), "on_hand.csv", None, "colour", "unknown column"),
 ]
 
 

@@ -98,3 +98,14 @@ def test_streams_differ_by_name_replication_and_seed():
     assert not np.array_equal(base, RandomStreams(42, 0).get("demand", "C2").random(4))
     assert not np.array_equal(base, RandomStreams(42, 1).get("demand", "C1").random(4))
     assert not np.array_equal(base, RandomStreams(43, 0).get("demand", "C1").random(4))
+
+
+def test_empirical_refuses_a_file_too_large_to_be_a_sample(tmp_path, monkeypatch):
+    from supplytwin.stochastic import distributions
+
+    (tmp_path / "big.csv").write_text("days\n" + "1.5\n" * 2000)
+    monkeypatch.setattr(distributions, "EMPIRICAL_MAX_BYTES", 1000)
+    with pytest.raises(DistributionError, match="larger than"):
+        parse_distribution("empirical(big.csv)", tmp_path)
+    monkeypatch.setattr(distributions, "EMPIRICAL_MAX_BYTES", 1_000_000)
+    assert parse_distribution("empirical(big.csv)", tmp_path).mean == pytest.approx(1.5)
