@@ -119,6 +119,8 @@ def run(
             raise SupplytwinError("give a SCENARIO file (or --resume RUN_ID)")
         if horizon_days == 0 and state is None:
             raise SupplytwinError("--horizon-days 0 only makes sense from a snapshot (--state)")
+        if state is not None:  # no warm-up from a real state: any horizon is measured whole
+            sets = [*(sets or []), "simulation.warmup_days=0"]
         if horizon_days:
             # validated with the scenario (the warm-up must stay shorter than the horizon)
             sets.append(f"simulation.horizon_days={horizon_days!r}")

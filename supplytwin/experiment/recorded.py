@@ -86,9 +86,11 @@ def _main_scenario_hash(sc: Scenario) -> str | None:
 
 
 def _load(path: str, sets: Sequence[str], state: str | None = None) -> Scenario:
-    sc = load_scenario(path, list(sets))
     if state is None:
-        return sc
+        return load_scenario(path, list(sets))
+    # a run from a snapshot has no warm-up (it starts from the real state), so a horizon
+    # shorter than the scenario's warm-up is fine
+    sc = load_scenario(path, [*sets, "simulation.warmup_days=0"])
     from supplytwin.model.snapshot import with_snapshot
     from supplytwin.state import read_snapshot
 

@@ -30,6 +30,19 @@ def test_run_from_snapshot_writes_the_end_state_and_lineage(tmp_path):
     assert "state/on_hand.csv" in manifest["file_sha256"]
 
 
+def test_replicated_run_from_snapshot_shorter_than_the_warmup(tmp_path):
+    """The baseline's warm-up is 60 days; a run from a snapshot has none, so 30 days are
+    measured whole, in a recorded experiment too, and the end state is written."""
+    out = tmp_path / "thirty"
+    r = CliRunner().invoke(app, ["run", str(ROOT / "scenarios" / "baseline.yaml"), "--state",
+                                 str(SNAP), "--horizon-days", "30", "--reps", "2", "--out",
+                                 str(out), "--runs-dir", str(tmp_path / "runs"), "--json"])
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["replications"] == 2
+    end = pd.read_csv(out / "end_state" / "snapshot.csv")
+    assert end["snapshot_date"].iloc[0] == "2027-06-03"
+
+
 def test_zero_days_without_a_snapshot_and_a_bad_snapshot_are_user_errors(tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, ["run", str(ROOT / "scenarios" / "tiny.yaml"), "--horizon-days", "0"])

@@ -38,9 +38,9 @@ def build(tmp, lam, mean_release, servers, horizon):
         "lane_id": "L1", "origin_id": "UP", "destination_id": "C1", "mode": "road",
         "transit_time_days": "fixed(1)", "departure_schedule": "on_demand", "packaging": "ambient"}])
     write_table(tmp / "policies.csv", [{"site_id": "UP", "product_id": "P1", "policy": "base_stock",
-                                        "order_up_to_units": 1e6, "sources": "make"}])
+                                        "order_up_to_units": 5000, "sources": "make"}])
     write_table(tmp / "initial_stock.csv", [{"site_id": "UP", "product_id": "P1", "lot_id": "A",
-                                             "quantity_units": 1e6}])
+                                             "quantity_units": 5000}])
     write_table(tmp / "demand.csv", [{"customer_id": "C1", "product_id": "P1",
                                       "orders_per_day": lam, "order_size_units": "fixed(1)"}])
     doc = {"name": "qc", "network": {t: f"{t}.csv" for t in (
