@@ -402,7 +402,7 @@ def start(n_clicks: int | None, key: str | None, report: list[str] | None, *knob
     raw = raw_knobs(*knob_values)
     try:
         knobs = services.validate_knobs(ws, key, raw)
-        reps = raw["replications"] if raw["replications"] not in (None, "") else 1
+        reps = raw["replications"]  # blank: the scenario's own (experiment.replications_for)
         job = services.start_run(ws, key, knobs, reps, report="report" in (report or []))
     except services.UserError as exc:
         return (no_update, no_update, message(str(exc), "error"), no_update, no_update,

@@ -21,9 +21,10 @@ from typing import Any
 import supplytwin
 from dashboard.services.checks import MAX_REPLICATIONS, UserError, _clean, _positive, _shown
 from dashboard.services.scenarios import Knobs, knob_sets
-from dashboard.services.workspace import Workspace, _problems_text, scenario_path
+from dashboard.services.workspace import Workspace, _problems_text, load, scenario_path
 from supplytwin.errors import ScenarioError, SupplytwinError
 from supplytwin.experiment import recorded
+from supplytwin.experiment.replications import replications_for
 from supplytwin.store.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -209,14 +210,19 @@ class JobRunner:
 JOBS = JobRunner()
 
 
-def start_run(ws: Workspace, key: str, knobs: Knobs, replications: int, *,
+def start_run(ws: Workspace, key: str, knobs: Knobs, replications: int | None, *,
               report: bool = True, runner: JobRunner | None = None,
               workers: int | None = None) -> str:
     """Start a recorded run of the chosen scenario with the knobs as ``--set`` overrides;
     return the job id. One replication runs in process, more on up to all cores (unless
     ``workers`` says otherwise)."""
     path = scenario_path(ws, key)
-    reps = int(_positive(replications, "Replications", integer=True, upper=MAX_REPLICATIONS))
+    if replications not in (None, ""):
+        _positive(replications, "Replications", integer=True, upper=MAX_REPLICATIONS)
+    try:  # the CLI's one rule: a number given wins, else the scenario's simulation.replications
+        reps = replications_for(load(ws, key), replications)
+    except SupplytwinError as exc:
+        raise UserError(f"Replications: {exc}.") from None
     sets = knob_sets(ws, key, knobs)
     problems = supplytwin.check_scenario(path, sets)
     if problems:

@@ -222,3 +222,15 @@ def test_any_long_function_can_be_a_job():
 
     failed = runner.wait(runner.submit_task("bug", bug))
     assert failed["state"] == "error" and "internal error (ZeroDivisionError" in failed["message"]
+
+
+def test_blank_replications_take_the_scenarios_own_like_the_cli(ws):
+    """One replications rule (experiment.replications_for): the dashboard's blank field means
+    the scenario's simulation.replications (tiny: 5), a number wins, a bad one is refused."""
+    runner = services.JobRunner()
+    job = services.start_run(ws, TINY, Knobs(), None, runner=runner, workers=1, report=False)
+    status = runner.wait(job, 120)
+    assert status["state"] == "done", status
+    assert status["total"] == services.load(ws, TINY).simulation.replications == 5
+    with pytest.raises(UserError, match="Replications"):
+        services.start_run(ws, TINY, Knobs(), 2.5, runner=runner)
