@@ -115,6 +115,7 @@ def calibrate_shipments(
         from supplytwin.calibrate.fitting import FAMILIES
         from supplytwin.calibrate.lanes import calibrate_lanes, parameters_table, scenario_edits
         from supplytwin.report.calibration import calibration_report
+        from supplytwin.store.results import _jsonable
 
         df, report, mapping = _shipments(csv, maps, preset, on_time_tolerance_days)
         rng = np.random.default_rng(seed)
@@ -143,7 +144,7 @@ def calibrate_shipments(
                 "calibration.json": _dumps(calibration),
                 "lane_parameters.csv": params.to_csv(index=False),
                 "edits.yaml": "# transit_time_days fitted by supplytwin calibrate shipments\n"
-                              + yaml.safe_dump(_clean({"provenance": [{
+                              + yaml.safe_dump(_jsonable({"provenance": [{
                                   "kind": "lane_calibration", "source": prov["source"],
                                   "sha256": prov["sha256"], "period": prov["period"],
                                   "method": method, "created": prov["created"]}],
@@ -203,9 +204,8 @@ def calibrate_demand_cmd(
                 "demand.csv": rows.to_csv(index=False),
                 "demand_fits.csv": table.to_csv(index=False),
                 "calibration.json": _dumps({"kind": "demand_calibration", "provenance": prov,
-                                                "cleaning": report.as_dict(),
-                                                "streams": table.to_dict("records")},
-                                               indent=2, default=_json_default),
+                                            "cleaning": report.as_dict(),
+                                            "streams": table.to_dict("records")}),
                 "report.html": demand_report(table, report.as_dict()),
             })
         if as_json:
@@ -332,26 +332,16 @@ def _pct(x) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.1f} %"
 
 
-def _clean(o):
-    """NaN and infinity -> null, so the JSON is valid for every reader."""
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {k: _clean(v) for k, v in o.items()}
-    if isinstance(o, list | tuple):
-        return [_clean(v) for v in o]
-    return o
-
-
 def _dumps(o) -> str:
-    return json.dumps(_clean(o), indent=2, default=_json_default, allow_nan=False)
+    """JSON that every reader accepts: NaN and infinity become null (store's _jsonable)."""
+    from supplytwin.store.results import _jsonable
+
+    return json.dumps(_jsonable(o), indent=2, default=_json_default, allow_nan=False)
 
 
 def _json_default(o):
     if hasattr(o, "isoformat"):
         return o.isoformat()
-    if hasattr(o, "item"):
+    if hasattr(o, "item"):  # numpy scalars
         return o.item()
-    if isinstance(o, float) and not math.isfinite(o):
-        return None
     return str(o)

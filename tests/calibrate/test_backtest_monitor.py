@@ -113,3 +113,18 @@ def test_cli_bad_input_is_a_clear_message_and_exit_2(tmp_path):
     assert r.exit_code == 2 and "choose a date" in r.output
     r = runner.invoke(app, ["monitor", str(tmp_path), str(SCMS), "--preset", "scms"])
     assert r.exit_code == 2 and "no calibration here" in r.output
+
+
+@pytest.mark.integration
+def test_cli_calibrate_demand_writes_scenario_rows_and_valid_json(tmp_path):
+    from supplytwin.model.tables import DemandRow
+
+    out = tmp_path / "demand"
+    r = CliRunner().invoke(app, ["calibrate", "demand", str(SCMS), "--preset", "scms", "--out",
+                                 str(out)])
+    assert r.exit_code == 0, r.output
+    cal = json.loads((out / "calibration.json").read_text())  # strict JSON: no NaN
+    assert cal["kind"] == "demand_calibration" and cal["provenance"]["sha256"]
+    rows = pd.read_csv(out / "demand.csv")
+    assert len(rows) >= 20
+    DemandRow.model_validate(rows.iloc[0].to_dict())
