@@ -125,8 +125,9 @@ def lineage_line(data: services.RunData, record: dict[str, Any]) -> html.Div:
                               href=record.get("open_href") or "/compare",
                               id=f"{P}-comparison-link"))
     if data.kind == "stress":
-        parts.append(dcc.Link("Part of a stress battery: open it on the Stress page",
-                              href=record.get("open_href") or "/stress", id=f"{P}-battery-link"))
+        parts.append(html.Div(dcc.Link(
+            "A what-if of a stress battery: open the battery on the Stress page",
+            href=record.get("open_href") or "/stress", id=f"{P}-battery-link")))
     if record.get("has_report"):
         parts.append(html.A("Open the HTML report", href=f"/reports/{data.record_id}",
                             target="_blank", rel="noopener", id=f"{P}-report-link"))
