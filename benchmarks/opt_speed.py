@@ -203,7 +203,7 @@ def assemble_arrays(data, strong: bool):
 
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(r, n_col))
-    cost = np.concatenate([data.arc_unit_cost, data.prod_cost + data.prod_holding,
+    cost = np.concatenate([data.arc_unit_cost, data.prod_cost,
                            data.demand_penalty, data.site_fixed_cost[cand]])
     offset = float(data.site_fixed_cost[~data.site_candidate & data.site_open_now].sum())
     col_lo = np.zeros(n_col)

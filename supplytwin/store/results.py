@@ -62,6 +62,7 @@ def write_run_folder(out: Path, scenario: Scenario, result: RunResult, started: 
         result.kpis_by_product.to_parquet(tmp / "kpis_by_product.parquet", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.service_by_customer.to_parquet(tmp / "service_by_customer.parquet", index=False)
+        result.stock_points.to_parquet(tmp / "stock_points.parquet", index=False)
         result.mass_balance.to_parquet(tmp / "mass_balance.parquet", index=False)
         if result.end_state is not None:  # a run from a snapshot: its end seeds the next run
             from supplytwin.state import write_snapshot
