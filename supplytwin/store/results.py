@@ -8,6 +8,7 @@ Layout::
       kpis.json              KPI name -> value
       kpis_by_product.parquet
       service_by_customer.parquet  fill rate and OTIF per customer and product
+      stock_points.parquet   on hand, backlog and holding cost per stock point
       timeseries.parquet     daily on hand / on order / backlog per site and product
       mass_balance.parquet
       events.parquet         only with --events (lot genealogy, shipments, write-offs)
