@@ -115,8 +115,12 @@ def test_the_stress_page_links_every_whatif_and_the_base(battery):
 
     ws, summary = battery
     rid = summary["run_id"]
-    create_app(ws.runs_dir, ws.scenarios_dir)
+    app = create_app(ws.runs_dir, ws.scenarios_dir)
     page = sys.modules["dashboard.pages.stress"]
+    with app.server.app_context():  # a click on a heat-map cell (its text starts with the name)
+        link = page.heatmap_open({"points": [{"text": "PK down 12d<br>fill rate"}]}, rid)
+        k = 1 + [w["whatif"] for w in summary["whatifs"]].index("PK down 12d")
+        assert f"/results?run={rid}@whatif{k}'" in str(link)
     text = str(page.results_view(summary, services.stress_sides(ws, rid)))
     assert f"/results?run={rid}@whatif9'" in text and f"/results?run={rid}'" in text
     assert "stress-open-whatif10" not in text and "failed: " in text and "NOWHERE" in text
