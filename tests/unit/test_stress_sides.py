@@ -82,6 +82,8 @@ def test_every_whatif_opens_with_its_own_kpis(battery):
         # its own daily series and service by customer, every replication
         assert sorted(data.timeseries["replication"].unique()) == list(range(REPS))
         assert not data.by_customer.empty
+        stock_points = pd.read_parquet(Path(summary["folder"]) / f"whatif{k}_stock_points.parquet")
+        assert sorted(stock_points["replication"].unique()) == list(range(REPS))
         # its disruption window is the one the battery scheduled (shaded on the time charts)
         windows = services.run_disruption_windows(ws, ref)
         assert [(w["start_day"], w["end_day"]) for w in windows] == [
