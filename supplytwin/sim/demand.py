@@ -54,9 +54,9 @@ BLOCK = 256
 def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
     """Start the base order stream (or, with ``surge``, the extra orders of surges).
 
-    The stream is a chain of timeouts, each with a callback that places the order and schedules
-    the next arrival, not a SimPy process: resuming a process costs more than calling a
-    callback, and this runs for every candidate arrival. The next arrival is scheduled after
+    The stream is a chain of scheduled calls (:meth:`Clock.call_later`), each of which places
+    the order and schedules the next arrival, not a SimPy process: resuming a process costs
+    more than calling a function, and this runs for every candidate arrival. The next arrival is scheduled after
     the order is placed, as a process would, so events keep their order."""
     env = model.env
     tag = "demand.surge" if surge else "demand"
@@ -75,7 +75,7 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
     factor = model.dis.demand_factor
     order = model.customer_order
     size_dist = d.order_size_units
-    timeout = env.timeout
+    call_later = env.call_later
     block = iter(())
     pending = (0.0, 0.0)  # the thinning draw and size of the arrival on its way
 
@@ -90,9 +90,9 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
             block = zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True)
             gap, u, size = next(block)
         pending = (u, size)
-        timeout(gap).callbacks.append(arrive)
+        call_later(gap, arrive)
 
-    def arrive(_event) -> None:
+    def arrive(_arg) -> None:
         u, size = pending
         accept = shape(env.now) / shape_max if varying else 1.0
         if disrupted:

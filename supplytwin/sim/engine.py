@@ -23,6 +23,7 @@ from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim import initial_state
 from supplytwin.sim.capacity import DailyCapacity
+from supplytwin.sim.clock import Clock
 from supplytwin.sim.disruptions import DisruptionState
 from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
@@ -55,7 +56,7 @@ class Model:
         self.scenario = scenario
         self.net = scenario.network
         sim = scenario.simulation
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.streams = RandomStreams(seed, replication)
         self.recorder = Recorder(sim.warmup_days, log_events)
         start = sim.start_date

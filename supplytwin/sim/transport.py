@@ -210,7 +210,7 @@ class Lane:
         m.record_departure(self.row, load, units, hours > 0)
         # the trip is one timeout whose callback unloads it, not a process: a process would
         # cost two more SimPy events (its start and its end) for every departure
-        m.env.timeout(transit).callbacks.append(lambda _event: self._arrived(dep))
+        m.env.call_later(transit, self._arrived, dep)
 
     def _excursion(self, now: float, transit_days: float) -> float:
         cc = self.model.scenario.cold_chain
