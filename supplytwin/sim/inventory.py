@@ -27,6 +27,7 @@ from supplytwin.sim.recorder import Level
 
 if TYPE_CHECKING:
     from supplytwin.sim.engine import Model
+    from supplytwin.sim.transport import Lane
 
 
 @dataclass(slots=True, eq=False)
@@ -187,6 +188,51 @@ class Stockpoint:
         self.review()
         return served
 
+    def serve_customer(self, quantity: float, lane: Lane, order: Order,
+                       min_shelf_life_frac: float | None, backorder: bool) -> float:
+        """A customer order: as :meth:`request` with a request that ships on ``lane`` to
+        ``order``, but a :class:`Request` (and its shipper) is made only for what must wait in
+        the backlog; what is picked now goes straight onto the lane. Returns units served."""
+        served = 0.0
+        if self._site_gate.is_open and not (self.backlog and backorder):
+            now = self._env._now
+            parcels, served = self.stock.pick(
+                quantity, now if min_shelf_life_frac is None
+                else now + min_shelf_life_frac * self.shelf_life_days)
+            if parcels:
+                self._stock_changed(-served)
+                quantity -= served
+                lane.ship_to_customer(parcels, served, order)
+        if quantity > 1e-9:
+            self._stockout_this_cycle = True
+            if backorder:
+                req = Request(quantity, lane.shipper(None, order), min_shelf_life_frac, order)
+                self.backlog.append(req)
+                self._backlog_add(req, quantity)
+            else:
+                order.lost_units += quantity
+                self.model.record_lost(order, quantity)
+        if self.continuous_review:
+            self.review()
+        return served
+
+    def serve_replenishment(self, quantity: float, lane: Lane, destination: Stockpoint) -> None:
+        """A replenishment order of ``destination`` arriving over ``lane``: as :meth:`request`
+        (always backordered, no shelf-life requirement), a :class:`Request` made only for what
+        must wait."""
+        if self._site_gate.is_open and not self.backlog:
+            parcels, served = self.stock.pick(quantity, self._env._now)
+            if parcels:
+                self._stock_changed(-served)
+                quantity -= served
+                lane.ship_to_stockpoint(parcels, served, destination)
+        if quantity > 1e-9:
+            req = Request(quantity, lane.shipper(destination, None))
+            self.backlog.append(req)
+            self.backlog_units += quantity
+        if self.continuous_review:
+            self.review()
+
     def _backlog_add(self, req: Request, delta: float) -> None:
         self.backlog_units += delta
         if req.order is not None:
@@ -270,7 +316,10 @@ class Stockpoint:
             if quantity > 0:
                 upstream, lane_model = self._sole_source
                 self.on_order_units += quantity
-                upstream.request(Request(quantity, lane_model.shipper(self, None)))
+                if upstream.__class__ is Stockpoint:
+                    upstream.serve_replenishment(quantity, lane_model, self)
+                else:  # an external supplier's outlet
+                    upstream.request(Request(quantity, lane_model.shipper(self, None)))
             return
         for lane, q in self._split(quantity):
             if q <= 0:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from supplytwin.model import LaneRow
 from supplytwin.model.enums import PASSIVE_PACKAGING
 from supplytwin.model.schedule import parse_schedule
+from supplytwin.sim.draws import block_sampler
 from supplytwin.sim.lots import Parcel
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ class Lane:
         self.on_demand = self.schedule.period_days == 0
         self._wake = env.event()
         self._rng_transit = self.model.streams.get("lane.transit", self.row.lane_id)
+        #: the next transit-time draw (drawn in blocks: nothing else reads this stream)
+        self._next_transit = block_sampler(self.row.transit_time_days, self._rng_transit)
         self._rng_exc = self.model.streams.get("lane.excursion", self.row.lane_id)
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
@@ -92,6 +95,19 @@ class Lane:
         #: whether any disruption can stretch this lane's transit (else its factor is always 1,
         #: and multiplying by 1.0 changes nothing, so it is skipped)
         self._may_be_delayed = self._lane_id in self.model.dis.delayable_lanes
+        #: likewise for excursion spikes (the hazard's disruption factor)
+        self._may_spike = self._lane_id in self.model.dis.spikable_lanes
+        cc = self.model.scenario.cold_chain
+        self._season_amplitude = cc.seasonal_amplitude
+        self._season_peak_day = cc.seasonal_peak_day
+        self._day0_of_year = self.model.day0_of_year
+        self._overdue_multiplier = cc.overdue_hazard_multiplier
+        self._excursion_hours = cc.excursion_duration_hours
+        # what a departure adds to the cost, CO2 and lane tallies
+        self._cost_per_shipment = self.row.cost_per_shipment_usd
+        self._cost_per_unit = self.row.cost_per_unit_usd
+        self._co2_per_unit = self.row.co2_kg_per_unit
+        self._mode = self.row.mode.value
         # gates looked up once: every shipment on an on-demand lane asks them
         self._lane_gate = self.model.dis.lane_gate[self.row.lane_id]
         self._origin_gate = self.model.dis.site_gate[self.row.origin_id]
@@ -125,6 +141,26 @@ class Lane:
                 self.model.handle_out(self, sh)
 
         return ship
+
+    def ship_to_customer(self, parcels: list[Parcel], units: float, order: Order) -> None:
+        """What ``shipper(None, order)`` does with picked parcels, without the closure."""
+        sh = Shipment(parcels, None, order, order.product_id, self.model.env._now, units,
+                      self._lane_id)
+        if self._origin_dock is None:
+            self.enqueue(sh)
+        else:
+            self.model.handle_out(self, sh)
+
+    def ship_to_stockpoint(self, parcels: list[Parcel], units: float,
+                           destination: Stockpoint) -> None:
+        """What ``shipper(destination, None)`` does with picked parcels, without the closure."""
+        sh = Shipment(parcels, destination, None, destination.product_id, self.model.env._now,
+                      units, self._lane_id)
+        destination.in_transit_units += units
+        if self._origin_dock is None:
+            self.enqueue(sh)
+        else:
+            self.model.handle_out(self, sh)
 
     def enqueue(self, shipment: Shipment) -> None:
         if self.on_demand:
@@ -200,30 +236,53 @@ class Lane:
     def _dispatch(self, load: list[Shipment], units: float) -> None:
         """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
-        now = m.env.now
-        transit = self._transit.sample(self._rng_transit)
+        env = m.env
+        now = env._now
+        transit = self._next_transit()
         if self._may_be_delayed:
             transit *= m.dis.lane_delay_factor(self._lane_id)
         hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)
-        m.record_departure(self.row, load, units, hours > 0)
-        # the trip is one timeout whose callback unloads it, not a process: a process would
+        rec = m.recorder
+        if now >= rec.warmup:  # cost, CO2 and lane tallies count after the warm-up
+            rec.costs.transport += self._cost_per_shipment + self._cost_per_unit * units
+            rec.co2_kg_by_mode[self._mode] += self._co2_per_unit * units
+            rec.shipments_by_mode[self._mode] += 1
+            rec.units_by_lane[self._lane_id] += units
+            if hours > 0:
+                rec.excursions_by_lane[self._lane_id] += 1
+                for s in load:
+                    rec.tally[s.product_id].excursions += 1
+        if rec.log_events:
+            m.log_departure(self.row, load)
+        # the trip is one scheduled call that unloads it, not a process: a process would
         # cost two more SimPy events (its start and its end) for every departure
-        m.env.call_later(transit, self._arrived, dep)
+        env.call_later(transit, self._arrived, dep)
 
     def _excursion(self, now: float, transit_days: float) -> float:
-        cc = self.model.scenario.cold_chain
-        h = self.row.excursion_hazard_per_day
+        h = self._hazard_per_day
         if h <= 0:
             return 0.0
-        h *= self.model.season_factor(now) * self.model.dis.excursion_factor(self.row.lane_id)
+        # the cold-chain season (as Model.season_factor, same arithmetic)
+        amplitude = self._season_amplitude
+        if amplitude:
+            doy = (self._day0_of_year + now) % 365.0
+            season = 1.0 + amplitude * math.cos(
+                2 * math.pi * (doy - self._season_peak_day) / 365.0)
+        else:
+            season = 1.0  # 1 + 0 x cos(...) is exactly 1
+        if self._may_spike:
+            h *= season * self.model.dis.excursion_factor(self._lane_id)
+        else:
+            h *= season  # the factor is exactly 1 on lanes no spike can touch
         within = min(transit_days, self.qualified_days)
         over = transit_days - within
-        exposure = within + cc.overdue_hazard_multiplier * over
+        exposure = within + self._overdue_multiplier * over
         # one uniform draw per departure keeps the stream aligned across scenarios (CRN)
-        u = self._rng_exc.random()
-        hours = cc.excursion_duration_hours.sample(self._rng_exc)
+        rng = self._rng_exc
+        u = rng.random()
+        hours = self._excursion_hours.sample(rng)
         if u < 1.0 - math.exp(-h * exposure):
             return max(hours, 1e-6)
         return 0.0
