@@ -268,8 +268,7 @@ class Model:
             sp, lane_model = stream.served_by[self.pick_lane(stream.lanes).lane_id]
         backorder = stream.backorder if backorder is None else backorder
         served = sp.serve_customer(quantity, lane_model, order, stream.min_shelf_life_frac,
-                                   backorder)
-        order.filled_immediately_units = served
+                                   backorder)  # sets order.filled_immediately_units
         if counts:
             t = self.recorder.tally[product_id]
             t.demand_units += quantity

@@ -202,7 +202,6 @@ class Stockpoint:
             if parcels:
                 self._stock_changed(-served)
                 quantity -= served
-                lane.ship_to_customer(parcels, served, order)
         if quantity > 1e-9:
             self._stockout_this_cycle = True
             if backorder:
@@ -212,6 +211,12 @@ class Stockpoint:
             else:
                 order.lost_units += quantity
                 self.model.record_lost(order, quantity)
+        order.filled_immediately_units = served
+        if served:
+            # shipped after the order's outcome is booked: a trip of no time delivers at once
+            # (Lane._dispatch), and the order must know its lost and filled units when it
+            # completes
+            lane.ship_to_customer(parcels, served, order)
         if self.continuous_review:
             self.review()
         return served

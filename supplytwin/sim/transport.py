@@ -242,8 +242,6 @@ class Lane:
         if self._may_be_delayed:
             transit *= m.dis.lane_delay_factor(self._lane_id)
         hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
-        dep = Departure(load, now, transit, hours)
-        self.in_flight.add(dep)
         rec = m.recorder
         if now >= rec.warmup:  # cost, CO2 and lane tallies count after the warm-up
             rec.costs.transport += self._cost_per_shipment + self._cost_per_unit * units
@@ -256,6 +254,16 @@ class Lane:
                     rec.tally[s.product_id].excursions += 1
         if rec.log_events:
             m.log_departure(self.row, load)
+        if transit == 0.0 and all(s.destination is None for s in load):
+            # a trip of no time to customers (a pick-up, a courier counted in hours): the goods
+            # arrive now. Delivering touches only the order and the tallies, which nothing
+            # else scheduled for this same instant reads, so an event for it would change
+            # nothing but the time spent
+            for s in load:
+                m.arrive(self.row, s, hours)
+            return
+        dep = Departure(load, now, transit, hours)
+        self.in_flight.add(dep)
         # the trip is one scheduled call that unloads it, not a process: a process would
         # cost two more SimPy events (its start and its end) for every departure
         env.call_later(transit, self._arrived, dep)
