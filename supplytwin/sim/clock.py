@@ -50,6 +50,11 @@ class Clock(simpy.Environment):
             raise ValueError(f"Negative delay {delay}")
         heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), _Call(fn, arg)))
 
+    def call_soon_urgent(self, fn: Callable[[Any], None], arg: Any = None) -> None:
+        """Call ``fn(arg)`` now, before the regular events of this instant, ordered like the
+        start of a SimPy process created now."""
+        heappush(self._queue, (self._now, URGENT, next(self._eid), _Call(fn, arg)))
+
     def run(self, until: float | Event | None = None) -> Any:
         """As :meth:`simpy.Environment.run`, with the body of ``step`` inlined."""
         if until is not None:

@@ -78,7 +78,9 @@ class Lane:
         env = self.model.env
         self.schedule = parse_schedule(self.row.departure_schedule)
         self.on_demand = self.schedule.period_days == 0
-        self._wake = env.event()
+        #: a scheduled lane with nothing queued waits for a shipment (see _start)
+        self._idle = False
+        self._last_departure = -math.inf
         self._rng_transit = self.model.streams.get("lane.transit", self.row.lane_id)
         #: the next transit-time draw (drawn in blocks: nothing else reads this stream)
         self._next_transit = block_sampler(self.row.transit_time_days, self._rng_transit)
@@ -115,7 +117,7 @@ class Lane:
         self._can_back_up = (self.row.capacity_units_per_departure is not None
                              and not self.on_demand)
         if not self.on_demand:
-            env.process(self._run())
+            env.call_soon_urgent(self._start)
 
     def backed_up(self) -> bool:
         """More units wait than the next departure can take (capacity cut by disruptions)."""
@@ -175,8 +177,9 @@ class Lane:
             return
         self.queue.append(shipment)
         self.queued_units += shipment.units
-        if not self._wake.triggered:
-            self._wake.succeed()
+        if self._idle:
+            self._idle = False
+            self.model.env.call_later(0.0, self._woken)
 
     def _can_depart(self) -> bool:
         dis = self.model.dis
@@ -191,46 +194,76 @@ class Lane:
         self.queued_units -= shipment.units
         self._dispatch([shipment], shipment.units)
 
-    def _run(self):
+    # ---- scheduled departures ---------------------------------------------------------------
+    # A scheduled lane is a small state machine driven by scheduled calls rather than a SimPy
+    # process: idle until a shipment is queued, then a call at the next departure slot, which
+    # loads what fits and either goes idle again or plans the next slot for what is left. Its
+    # calls are scheduled at the same moments, with the same priorities, as the process's
+    # wake-up event and timeouts were, so events keep their order; resuming a process cost
+    # more than the departure's own work.
+
+    def _start(self, _arg=None) -> None:
+        """The lane starts (at time 0, before regular events, as a process would)."""
+        self._idle = not self.queue
+        if not self._idle:
+            self._plan()
+
+    def _woken(self, _arg=None) -> None:
+        """A shipment was queued on the idle lane."""
+        self._plan()
+
+    def _plan(self) -> None:
+        """Wait for the next departure slot (one departure per slot)."""
         env = self.model.env
+        now = env._now
+        dep = self.schedule.next_departure(max(now, self._last_departure + 1e-6),
+                                           self.model.day0_weekday)
+        if dep > now:
+            env.call_later(dep - now, self._depart_scheduled)
+        else:
+            self._depart_scheduled()
+
+    def _reopened(self, _event=None) -> None:
+        """The closed lane or origin reopened: wait for the next slot after reopening."""
+        if self.queue:
+            self._plan()
+        else:  # pragma: no cover - nothing takes shipments off a waiting lane's queue
+            self._idle = True
+
+    def _depart_scheduled(self, _arg=None) -> None:
         dis = self.model.dis
-        day0 = self.model.day0_weekday
+        if not (self._lane_gate.is_open and self._origin_gate.is_open):
+            gate = self._lane_gate if not self._lane_gate.is_open else self._origin_gate
+            gate.wait_open().callbacks.append(self._reopened)
+            return
+        now = self.model.env._now
+        self._last_departure = now
         cap = self.row.capacity_units_per_departure
-        last_departure = -math.inf
-        while True:
-            if not self.queue:
-                self._wake = env.event()
-                yield self._wake
-            # one departure per scheduled slot: what did not fit waits for the next slot
-            dep = self.schedule.next_departure(max(env.now, last_departure + 1e-6), day0)
-            if dep > env.now:
-                yield env.timeout(dep - env.now)
-            if not self._can_depart():
-                gate = dis.lane_gate[self.row.lane_id] if not dis.lane_open(self.row.lane_id) \
-                    else dis.site_gate[self.row.origin_id]
-                yield gate.wait_open()
-                continue  # wait for the next scheduled departure after reopening
-            last_departure = env.now
-            limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self.row.lane_id)
-            load: list[Shipment] = []
-            loaded = 0.0
-            while self.queue and limit > 1e-9:
-                sh = self.queue[0]
-                if sh.units <= limit + 1e-9:
-                    self.queue.popleft()
-                    load.append(sh)
-                    loaded += sh.units
-                    limit -= sh.units
-                else:
-                    part = _split_shipment(sh, math.floor(limit))
-                    if part is None:
-                        break
-                    load.append(part)
-                    loaded += part.units
-                    limit = 0.0
-            if load:
-                self.queued_units -= loaded
-                self._dispatch(load, loaded)
+        limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self._lane_id)
+        load: list[Shipment] = []
+        loaded = 0.0
+        queue = self.queue
+        while queue and limit > 1e-9:
+            sh = queue[0]
+            if sh.units <= limit + 1e-9:
+                queue.popleft()
+                load.append(sh)
+                loaded += sh.units
+                limit -= sh.units
+            else:
+                part = _split_shipment(sh, math.floor(limit))
+                if part is None:
+                    break
+                load.append(part)
+                loaded += part.units
+                limit = 0.0
+        if load:
+            self.queued_units -= loaded
+            self._dispatch(load, loaded)
+        if queue:
+            self._plan()
+        else:
+            self._idle = True
 
     # ---- travel -----------------------------------------------------------------------------
     def _dispatch(self, load: list[Shipment], units: float) -> None:
