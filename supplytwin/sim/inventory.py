@@ -30,6 +30,10 @@ if TYPE_CHECKING:
     from supplytwin.sim.transport import Lane
 
 
+# policy kinds compared on every review (module constants: an enum member lookup costs more)
+_BASE_STOCK, _S_S, _R_Q = PolicyKind.BASE_STOCK, PolicyKind.S_S, PolicyKind.R_Q
+
+
 @dataclass(slots=True, eq=False)
 class Order:
     """A customer order and what became of it."""
@@ -107,6 +111,12 @@ class Stockpoint:
         #: books of unlimited storage would be written on every stock change, never read)
         self._storage_limited = self.storage_key in m.storage_capacity
         self._env = m.env
+        self._warmup = m.recorder.warmup
+        # the policy's kind and levels, read on every review
+        self._kind = self.policy.policy
+        self._s = self.policy.reorder_point_units
+        self._S = self.policy.order_up_to_units
+        self._Q = self.policy.order_quantity_units
         self._is_make = self.policy.is_make
         #: (upstream stock point, lane) when this stock point has one source lane; resolved on
         #: the first order, once every stock point exists
@@ -131,7 +141,7 @@ class Stockpoint:
         return parcels, taken
 
     def _stock_changed(self, delta: float) -> None:
-        self.on_hand.set(self._env.now, self.stock.units)
+        self.on_hand.set(self._env._now, self.stock.units)
         if self._storage_limited:
             self.model.storage_change(self.storage_key, delta)
 
@@ -265,20 +275,19 @@ class Stockpoint:
     def review(self) -> None:
         if not self.continuous_review:
             return
-        pol = self.policy
-        kind = pol.policy
+        kind = self._kind
         ip = self.stock.units + self.on_order_units - self.backlog_units  # the position
         qty = 0.0
-        if kind == PolicyKind.BASE_STOCK:
-            if ip < pol.order_up_to_units - 1e-9:
-                qty = pol.order_up_to_units - ip
-        elif ip > pol.reorder_point_units:
+        if kind is _BASE_STOCK:
+            if ip < self._S - 1e-9:
+                qty = self._S - ip
+        elif ip > self._s:
             pass  # (s,S) and (r,Q) order only at or below the reorder point
-        elif kind == PolicyKind.S_S:
-            qty = pol.order_up_to_units - ip
-        elif kind == PolicyKind.R_Q:
-            n = math.floor((pol.reorder_point_units - ip) / pol.order_quantity_units) + 1
-            qty = n * pol.order_quantity_units
+        elif kind is _S_S:
+            qty = self._S - ip
+        elif kind is _R_Q:
+            n = math.floor((self._s - ip) / self._Q) + 1
+            qty = n * self._Q
         if qty > 1e-9:
             self.place_order(qty)
 
@@ -300,7 +309,7 @@ class Stockpoint:
             yield env.timeout(pol.review_period_days)
 
     def _close_cycle(self) -> None:
-        if self._env.now >= self.model.recorder.warmup:  # counts after the warm-up
+        if self._env._now >= self._warmup:  # counts after the warm-up
             self.cycles += 1
             self.cycles_with_stockout += self._stockout_this_cycle
         self._stockout_this_cycle = False

@@ -287,7 +287,7 @@ class Lane:
                     rec.tally[s.product_id].excursions += 1
         if rec.log_events:
             m.log_departure(self.row, load)
-        if transit == 0.0 and all(s.destination is None for s in load):
+        if transit == 0.0 and _to_customers(load):
             # a trip of no time to customers (a pick-up, a courier counted in hours): the goods
             # arrive now. Delivering touches only the order and the tallies, which nothing
             # else scheduled for this same instant reads, so an event for it would change
@@ -333,6 +333,14 @@ class Lane:
         self.in_flight.discard(dep)
         for sh in dep.shipments:
             m.arrive(self.row, sh, dep.excursion_hours)
+
+
+def _to_customers(load: list[Shipment]) -> bool:
+    """Whether every shipment of ``load`` goes to a customer (none to a stock point)."""
+    for s in load:
+        if s.destination is not None:
+            return False
+    return True
 
 
 def _split_shipment(sh: Shipment, units: float) -> Shipment | None:
