@@ -201,11 +201,6 @@ class Model:
             sp.add_parcels([Parcel(lot, row.quantity_units)])
 
     # ---- hooks used by the parts ------------------------------------------------------------
-    def season_factor(self, t: float) -> float:
-        cc = self.scenario.cold_chain
-        doy = (self.day0_of_year + t) % 365.0
-        return demand_mod.seasonal_factor(doy, cc.seasonal_amplitude, cc.seasonal_peak_day)
-
     def pick_lane(self, lanes: list[LaneRow]) -> LaneRow:
         """The source lane for an order, in the order of preference:
 

@@ -305,7 +305,7 @@ class Lane:
         h = self._hazard_per_day
         if h <= 0:
             return 0.0
-        # the cold-chain season (as Model.season_factor, same arithmetic)
+        # the cold-chain season (demand.seasonal_factor's arithmetic, inline)
         amplitude = self._season_amplitude
         if amplitude:
             doy = (self._day0_of_year + now) % 365.0
