@@ -203,7 +203,7 @@ def assemble_arrays(data, strong: bool):
 
     A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
                       shape=(r, n_col))
-    cost = np.concatenate([data.arc_unit_cost, data.prod_cost + data.prod_holding,
+    cost = np.concatenate([data.arc_unit_cost, data.prod_cost,
                            data.demand_penalty, data.site_fixed_cost[cand]])
     offset = float(data.site_fixed_cost[~data.site_candidate & data.site_open_now].sum())
     col_lo = np.zeros(n_col)
@@ -286,7 +286,10 @@ def measure_size(n_dc: int, n_cust: int, modelling_api: bool = True) -> dict[str
     from supplytwin.opt.solver import _solve_direct, compile_linear, new_highs
 
     net = make_network(n_dc, n_cust)
-    opts = DesignOptions(lane_fixed_charges=False, allow_new_stocking=False)
+    # no holding: the direct arrays below have no on-hand rows (supplytwin.opt.stock), and the
+    # synthetic policies (base stock 0, batches of 10^6) are not meant to be simulated
+    opts = DesignOptions(lane_fixed_charges=False, allow_new_stocking=False,
+                         holding_rate_per_year=0.0)
     t = time.perf_counter()
     data = extract_network(net, CostSettings(), opts, name=f"synthetic-{n_dc}x{n_cust}")
     extract_s = time.perf_counter() - t

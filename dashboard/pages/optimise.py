@@ -106,8 +106,9 @@ def result_view(summary: dict[str, Any] | None) -> list:
         # the groups are the simulator's too (supplytwin.model.costs): say where they differ
         html.P("Cost groups as in a simulation run (docs/kpis.md, cost groups): the model has "
                "no waste (expiry, excursions, QC rejections), prices unmet demand as lost "
-               "sales (no backorders), and estimates holding from the flows where a run "
-               "integrates stock on hand; fixed site costs are per year in both.",
+               "sales (no backorders), and derives stock on hand from each stock point's policy "
+               "and the flows (full service) where a run integrates it; fixed site costs are "
+               "per year in both.",
                className="muted", id=f"{P}-cost-note"),
         html.H3("Candidate sites and sites the design changes"),
         data_table(changed.to_dict("records"), [

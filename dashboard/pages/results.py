@@ -5,8 +5,9 @@ windows, listed above the charts with their dates (``simulation.start_date`` + d
 
 The run comes from ``?run=ID``, else the last run started here (the shared store), else the
 newest complete run; an unknown ``?run=`` says so rather than showing another run. A side of a
-comparison (``ID@whatif1``) shows as a run of its own, with a link to the comparison; a sweep
-shows its own table and plot. Everything is read from the run's artefacts folder.
+comparison (``ID@whatif1``) or of a stress battery shows as a run of its own, with a link to the
+comparison or battery; a sweep shows its own table and plot. Everything is read from the run's
+artefacts folder.
 """
 
 from __future__ import annotations
@@ -123,6 +124,10 @@ def lineage_line(data: services.RunData, record: dict[str, Any]) -> html.Div:
         parts.append(dcc.Link("Part of a comparison: open it in Compare",
                               href=record.get("open_href") or "/compare",
                               id=f"{P}-comparison-link"))
+    if data.kind == "stress":
+        parts.append(html.Div(dcc.Link(
+            "A what-if of a stress battery: open the battery on the Stress page",
+            href=record.get("open_href") or "/stress", id=f"{P}-battery-link")))
     if record.get("has_report"):
         parts.append(html.A("Open the HTML report", href=f"/reports/{data.record_id}",
                             target="_blank", rel="noopener", id=f"{P}-report-link"))

@@ -1,7 +1,12 @@
 """Stress page: pick a bundled battery, run it in the background, and read its result — the heat
 map of targets x durations, time to survive against time to recover, the ranked node risks and
 the what-ifs that hurt most. Runs are the same as ``supplytwin stress`` and land in the same
-registry; their HTML report opens from here."""
+registry; their HTML report opens from here.
+
+Every what-if of a battery, and its base, opens in the Results page as a run of its own
+(``/results?run=ID@whatifK``, :mod:`supplytwin.stress.sides`): from the ranked table, the table
+of every what-if, and a click on a heat-map cell. A what-if that failed has no link and says
+why. ``/stress?run=ID`` shows a given battery run (the Runs page links there)."""
 
 from __future__ import annotations
 
@@ -22,9 +27,11 @@ POLL_MS = 1000
 DEFAULT_REPS = 4
 
 
-def layout(**_query: Any) -> html.Div:
+def layout(run: str | None = None, **_query: Any) -> html.Div:
     ws = services.current()
     batteries = services.list_batteries(ws)
+    runs = run_options(None, None)
+    shown = run if run in {o["value"] for o in runs} else None
     return html.Div([
         page_header("Stress", "Run a battery of disruptions against the network — every site "
                     "down for several durations, regional events, supplier losses — and see "
@@ -45,9 +52,12 @@ def layout(**_query: Any) -> html.Div:
         html.Div(id=f"{P}-progress"),
         html.Div(id=f"{P}-message"),
         html.Div([
-            field("Show run", dcc.Dropdown(id=f"{P}-runs", placeholder="a complete stress run")),
+            field("Show run", dcc.Dropdown(runs, shown, id=f"{P}-runs",
+                                           placeholder="a complete stress run")),
             html.Button("Refresh", id=f"{P}-refresh", className="button"),
         ], className="controls"),
+        html.Div(message(f"There is no complete stress run {str(run)[:80]!r}.", "error")
+                 if run and not shown else None, id=f"{P}-missing"),
         dcc.Loading(html.Div(id=f"{P}-results"), delay_show=300),
         dcc.Interval(id=f"{P}-poll", interval=POLL_MS, disabled=True),
         dcc.Store(id=f"{P}-job", storage_type="memory"),
@@ -71,14 +81,37 @@ def _pct(x: Any) -> str:
     return "–" if x is None else f"{100 * float(x):.1f} %"
 
 
-def results_view(summary: dict[str, Any]) -> html.Div:
-    """The figures and tables of a battery's summary (from ``summary.json``)."""
+def results_href(ref: str) -> str:
+    return f"/results?run={ref}"
+
+
+def open_cell(side: dict[str, Any] | None, id_: str | None = None):
+    """The "open in Results" cell of a what-if: a link, or why there is none."""
+    if side is None:
+        return html.Span("–", title="recorded before the what-ifs were kept", className="muted")
+    if side.get("status") != "ok":
+        return html.Span(f"failed: {side.get('error') or 'no result'}"[:200], className="muted")
+    return dcc.Link("open in Results", href=results_href(side["ref"]),
+                    **({"id": id_} if id_ else {}))
+
+
+def results_view(summary: dict[str, Any], sides: list[dict[str, Any]] | None = None
+                 ) -> html.Div:
+    """The figures and tables of a battery's summary (from ``summary.json``); ``sides`` (from
+    the run's manifest) give each what-if's and the base's link to the Results page."""
     from supplytwin.report.stress import heatmap_figure, tts_ttr_figure
 
     h = summary["headline"]
     risks = summary["node_risks"]
-    rows = {w["whatif"]: w for w in summary["whatifs"]}
+    by_name = {s["whatif"]: s for s in (sides or []) if s.get("side")}
+    base = next((s for s in (sides or []) if not s.get("side")), None)
+    table = [{**w, "k": k} for k, w in enumerate(summary["whatifs"], start=1)]
+    rows = {w["whatif"]: w for w in table}
     top = [rows[name] for name in summary["ranking"] if name in rows]
+
+    def link(r: dict[str, Any]):
+        return open_cell(by_name.get(r["whatif"]) if sides else None, f"{P}-open-whatif{r['k']}")
+
     verdict = (message(f"{len(summary['breaches'])} threshold breach(es): " + "; ".join(
         f"{b['whatif']} ({b['kpi']} {b['mean']:.3f} < {b['threshold']:g})"
         for b in summary["breaches"][:8]), "error", id=f"{P}-verdict")
@@ -90,6 +123,8 @@ def results_view(summary: dict[str, Any]) -> html.Div:
                f"({summary['adaptive']['procedure']})", className="muted"),
         html.A("Open the HTML report", href=f"/reports/{summary['run_id']}", target="_blank",
                rel="noopener") if summary.get("run_id") else "",
+        html.P(["The base, ", base["whatif"], ": ", open_cell(base, f"{P}-open-base")],
+               className="muted") if base else "",
         dcc.Graph(figure=tts_ttr_figure(risks), id=f"{P}-tts"),
         html.H3("Ranked node risks"),
         data_table(risks, [
@@ -104,6 +139,8 @@ def results_view(summary: dict[str, Any]) -> html.Div:
             ("why_they_differ", "LP vs simulation"),
         ], id=f"{P}-risks"),
         dcc.Graph(figure=heatmap_figure(summary["whatifs"]), id=f"{P}-heatmap"),
+        html.Div("Click a cell to open its what-if in Results." if sides else "",
+                 id=f"{P}-heatmap-open", className="muted"),
         html.H3("What-ifs that hurt most"),
         data_table(top, [
             ("whatif", "what-if"), ("n", "n"), ("fill_rate", "fill rate",
@@ -114,8 +151,36 @@ def results_view(summary: dict[str, Any]) -> html.Div:
             ("time_to_first_stockout_days", "first stockout (d)",
              lambda r: _n(r["time_to_first_stockout_days"])),
             ("time_to_recover_days", "recover (d)", lambda r: _n(r["time_to_recover_days"])),
+            ("ref", "Results", lambda r: open_cell(by_name.get(r["whatif"]) if sides else None)),
         ], id=f"{P}-top"),
+        html.H3("Every what-if"),
+        data_table(table, [
+            ("whatif", "what-if"), ("kind", "kind"), ("target", "target"),
+            ("duration_days", "days", lambda r: _n(r["duration_days"], 0)), ("n", "n"),
+            ("fill_rate", "fill rate", lambda r: _pct(r["fill_rate"])),
+            ("fill_rate_during", "during", lambda r: _pct(r["fill_rate_during"])),
+            ("patients_affected_diff", "patients vs base",
+             lambda r: _n(r["patients_affected_diff"], 0)),
+            ("ref", "Results", link),
+        ], id=f"{P}-whatifs"),
     ])
+
+
+def heatmap_open(click: dict | None, run_id: str | None):
+    """A link to the clicked heat-map cell's what-if in Results (the cell's text starts with
+    the what-if's name)."""
+    points = (click or {}).get("points") or []
+    if not points or not run_id:
+        return no_update
+    name = str(points[0].get("text") or "").split("<br>")[0]
+    try:
+        sides = services.stress_sides(services.current(), run_id)
+    except services.UserError as exc:
+        return message(str(exc), "error")
+    side = next((s for s in sides if s.get("side") and s["whatif"] == name), None)
+    if side is None:
+        return html.Span(f"{name}: recorded before the what-ifs were kept.", className="muted")
+    return html.Span([f"{name}: ", open_cell(side, f"{P}-heatmap-link")])
 
 
 # ---------------------------------------------------------------- callbacks ----------------------
@@ -165,8 +230,9 @@ def run_options(_refresh, _job_msg):
 def show(run_id):
     if not run_id:
         return html.Div("Run a battery, or pick a complete stress run.", className="muted")
+    ws = services.current()
     try:
-        return results_view(services.stress_summary(services.current(), run_id))
+        return results_view(services.stress_summary(ws, run_id), services.stress_sides(ws, run_id))
     except services.UserError as exc:
         return message(str(exc), "error")
 
@@ -197,4 +263,9 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(f"{P}-runs", "options"),
         Input(f"{P}-refresh", "n_clicks"), Input(f"{P}-message", "children"),
     )(run_options)
+    app.callback(
+        Output(f"{P}-heatmap-open", "children"),
+        Input(f"{P}-heatmap", "clickData"), State(f"{P}-runs", "value"),
+        prevent_initial_call=True,
+    )(heatmap_open)
     app.callback(Output(f"{P}-results", "children"), Input(f"{P}-runs", "value"))(show)

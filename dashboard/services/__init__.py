@@ -145,6 +145,7 @@ from dashboard.services.stress import (  # noqa: F401
     list_batteries,
     start_battery,
     stress_runs,
+    stress_sides,
     stress_summary,
 )
 from dashboard.services.twin import (  # noqa: F401

@@ -29,6 +29,7 @@ from dashboard.services.workspace import Workspace
 from supplytwin.experiment import breakdown as bd
 from supplytwin.model import Scenario
 from supplytwin.model.enums import TemperatureClass
+from supplytwin.stress.sides import with_side_disruptions
 
 #: the breakdowns the Compare page offers: value -> (label, columns)
 BREAKDOWNS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -61,8 +62,10 @@ def run_scenario(run: RunData) -> Scenario | None:
     path = run.manifest.get("scenario_file")
     if not path or not Path(path).is_file():
         return None
-    return _scenario_cached(str(path), Path(path).stat().st_mtime_ns,
-                            tuple(run.manifest.get("overrides") or ()))
+    sc = _scenario_cached(str(path), Path(path).stat().st_mtime_ns,
+                          tuple(run.manifest.get("overrides") or ()))
+    # a stress battery's what-if (ID@whatifK): the base plus the disruptions the what-if adds
+    return with_side_disruptions(sc, run.manifest, run.run_id.partition("@")[2])
 
 
 def customer_attributes(sc: Scenario | None) -> pd.DataFrame:

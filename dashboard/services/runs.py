@@ -9,7 +9,9 @@ opens in Results; a ``compare`` (a base and one or more what-ifs simulated with 
 all in one folder) opens in Compare with every side; a ``sweep`` (a grid of design points)
 opens in Results as its own table and plot. A *side* of a folder is named by a reference:
 ``ID`` (the run, or a comparison's base), ``ID@whatif1`` (its first what-if) or ``ID@point003``
-(a sweep's fourth point); :func:`load_run` reads the tables of any of them.
+(a sweep's fourth point); :func:`load_run` reads the tables of any of them. A ``stress``
+battery opens on the Stress page; its base (``ID``) and each what-if (``ID@whatifK``, the
+battery's K-th) are sides too (:mod:`supplytwin.stress.sides`).
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ from supplytwin.sim.kpis import KPI_DOCS
 from supplytwin.store.registry import RunRecord
 
 #: the side of a run folder after ``@`` in a reference: a comparison's what-if, a sweep's point
-SIDE_PATTERN = re.compile(r"whatif[1-9][0-9]{0,2}|point[0-9]{3,4}")
+#: (a stress battery has up to 2,000 what-ifs)
+SIDE_PATTERN = re.compile(r"whatif[1-9][0-9]{0,3}|point[0-9]{3,4}")
 
 
 def split_ref(ref: object) -> tuple[str, str]:
@@ -66,6 +69,8 @@ def open_href(kind: str, run_id: str, whatifs: int = 1) -> str:
     if kind == "compare":
         sides = [run_id, *(f"{run_id}@whatif{k}" for k in range(1, whatifs + 1))]
         return "/compare?runs=" + ",".join(sides)
+    if kind == "stress":
+        return f"/stress?run={run_id}"
     return f"/results?run={run_id}"
 
 
@@ -299,14 +304,15 @@ def load_run(ws: Workspace, run_id: object) -> RunData:
 
 def run_sides(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Rows of complete runs for a run chooser with every side that opens as one run: a
-    comparison's base and what-ifs (``ID``, ``ID@whatif1``, ...) instead of the comparison;
+    comparison's (or a stress battery's) base and what-ifs (``ID``, ``ID@whatif1``, ...)
+    instead of the record;
     sweeps left out (their points are not runs of their own). Same keys as :func:`list_runs`,
     ``run_id`` holding the reference and ``scenario`` the side's name."""
     out: list[dict[str, Any]] = []
     for r in rows:
         if r["kind"] == "sweep":
             continue
-        if r["kind"] != "compare":
+        if r["kind"] not in ("compare", "stress"):
             out.append(dict(r))
             continue
         try:
@@ -315,12 +321,21 @@ def run_sides(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
         except (UserError, OSError, ValueError):
             continue
         n = len(manifest.get("scenarios") or []) or 2
+        if r["kind"] == "stress":  # a battery: the sides it kept (not its failed what-ifs)
+            n = len(manifest.get("names") or [])
         for k in range(n):
             side = f"whatif{k}" if k else ""
-            out.append({**r, "run_id": f"{r['run_id']}@{side}" if side else r["run_id"],
-                        "scenario": side_name(manifest, rec, side),
-                        "base_name": "" if not k else side_name(manifest, rec, ""),
-                        "side_of": r["run_id"]})
+            if r["kind"] == "stress" and not (folder / (
+                    f"{side}_kpis_summary.json" if side else "kpis_summary.json")).is_file():
+                continue
+            row = {**r, "run_id": f"{r['run_id']}@{side}" if side else r["run_id"],
+                   "scenario": side_name(manifest, rec, side),
+                   "base_name": "" if not k else side_name(manifest, rec, ""),
+                   "side_of": r["run_id"]}
+            if r["kind"] == "stress":  # the record counts the whole battery's replications
+                kept = manifest.get("sides") or []
+                row["replications"] = kept[k].get("replications") if k < len(kept) else None
+            out.append(row)
     return out
 
 

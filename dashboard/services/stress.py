@@ -88,3 +88,21 @@ def stress_summary(ws: Workspace, run_id: object) -> dict[str, Any]:
         return read_summary(ws.registry(), rid)
     except SupplytwinError as exc:
         raise UserError(str(exc)) from None
+
+
+def stress_sides(ws: Workspace, run_id: object) -> list[dict[str, Any]]:
+    """The base and every what-if of a complete stress run as sides that open in Results:
+    side, ref (``ID`` or ``ID@whatifK``), whatif, status (``ok`` or ``failed``), error,
+    replications (:mod:`supplytwin.stress.sides`). Empty for a run recorded before what-ifs
+    were kept."""
+    from supplytwin.stress.sides import read_sides
+
+    rid = check_run_id(run_id)
+    try:
+        rec = ws.registry().get(rid)
+    except SupplytwinError as exc:
+        raise UserError(str(exc)) from None
+    if rec.kind != "stress" or rec.status != "complete" or not rec.artefacts \
+            or not _under(Path(rec.artefacts), ws.runs_dir):
+        return []
+    return read_sides(Path(rec.artefacts))

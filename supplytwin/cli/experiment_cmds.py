@@ -370,6 +370,10 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="Run id (or a unique pa
                     row.append(fmt(((base.get("kpis") or {}).get(name) or {}).get("mean"), unit))
                 k.add_row(*row)
             con.print(k)
+        if r.kind == "stress":  # its what-ifs and the references that open them
+            from supplytwin.cli.stress_cmds import print_sides
+
+            print_sides(con, r)
 
 
 @runs_app.command("diff")

@@ -16,7 +16,7 @@ from rich.text import Text
 from supplytwin.cli import app
 from supplytwin.cli.common import EXIT_USER_ERROR, SetOption, load, make_console, user_errors
 
-OUT_TABLES = ("sites", "flows", "production", "demand", "costs", "capacities")
+OUT_TABLES = ("sites", "flows", "production", "demand", "costs", "stock_points", "capacities")
 
 
 def _usd(x: float) -> str:

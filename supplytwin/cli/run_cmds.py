@@ -220,7 +220,8 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     if as_json:
         payload = {"run_id": run_id, "scenario": who.name, "base": who.base_name,
                    "differences": [c.text for c in who.changes], "seed": result.seed,
-                   "kpis": result.kpis}
+                   "kpis": result.kpis,
+                   "stock_points": result.stock_points.to_dict(orient="records")}
         typer.echo(json.dumps(_jsonable(payload), indent=2))
         return
     con = make_console()
@@ -232,7 +233,8 @@ def _single_run(scenario, seed, horizon_days, out, as_json, events, overwrite, r
     con.print(kpi_table(result.kpis, title))
     con.print("mass balance: ok (every product: initial + produced = delivered + consumed "
               "+ stocks + written off)")
-    con.print(f"run {run_id}: results in {folder}")
+    con.print(f"run {run_id}: results in {folder} (on hand, backlog and holding cost per "
+              "stock point: stock_points.parquet)")
 
 
 def _simulate(sc, seed, horizon_days, events, as_json, err, name):

@@ -186,3 +186,27 @@ def _history(battery: str, runs_dir: Path | None) -> None:
     con = make_console()
     con.print(t)
     con.print(f"latest run: {df.iloc[-1]['run_id']}", soft_wrap=True)
+
+
+def print_sides(con, record) -> None:
+    """For ``supplytwin runs show`` of a stress run: its base and every what-if with the
+    reference that opens it as a run (the dashboard's Results page: ``/results?run=REF``), one
+    line each so that no reference is ever cut; a failed what-if says why instead."""
+    from rich.text import Text
+
+    from supplytwin.stress.sides import read_sides
+
+    sides = read_sides(Path(record.artefacts)) if record.artefacts else []
+    if not sides:
+        con.print("no what-if of this battery run opens as a run (recorded before what-ifs "
+                  "were kept, or its folder is missing)", soft_wrap=True)
+        return
+    con.print(f"what-ifs of this battery ({len(sides) - 1} and the base); open one in the "
+              "dashboard's Results page with /results?run=REF", soft_wrap=True)
+    for s in sides:
+        what = "base " + s["whatif"] if not s.get("side") else s["whatif"]
+        if s.get("status") == "ok":
+            facts = f"{s.get('replications')} replications"
+            con.print(Text(f"  {s['ref']}  {what} · {facts}"), soft_wrap=True)
+        else:
+            con.print(Text(f"  {what} · failed, no results: {s.get('error')}"), soft_wrap=True)

@@ -36,6 +36,8 @@ class ReplicationOutput:
     events_processed: int
     #: the state at the end, for a run started from a snapshot
     end_state: Any = None
+    #: on hand, backlog and holding cost per stock point (supplytwin.sim.kpis.stock_point_kpis)
+    stock_points: Any = None
 
 
 def run_replication(scenario: Scenario, seed: int, replication: int) -> ReplicationOutput:
@@ -50,7 +52,7 @@ def run_replication(scenario: Scenario, seed: int, replication: int) -> Replicat
                           "excursions": [r.excursions_by_lane.get(l, 0) for l in lane_ids]})
     return ReplicationOutput(replication, seed, r.kpis, r.kpis_by_product, r.timeseries,
                              r.service_by_customer, lanes, r.wall_seconds, r.events_processed,
-                             r.end_state)
+                             r.end_state, stock_points=r.stock_points)
 
 
 class Executor:

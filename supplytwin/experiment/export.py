@@ -8,6 +8,7 @@ and :mod:`supplytwin.store.results`), in the order a planner reads them:
 ``kpis_by_replication``  one row per replication
 ``kpis_by_product``      per product (and replication)
 ``service_by_customer``  fill rate and OTIF per customer and product (and replication)
+``stock_points``         on hand, backlog and holding cost per stock point (and replication)
 ``timeseries``           daily levels per site and product (and replication)
 ``lanes``                units shipped and excursions per lane (and replication)
 ``comparison``           (compare) paired differences per what-if and KPI
@@ -35,7 +36,7 @@ from supplytwin.errors import SupplytwinError
 
 #: the tables of a run, in reading order (file stem, without a whatif/point prefix)
 TABLE_ORDER = ("kpis", "kpis_by_replication", "kpis_by_product", "service_by_customer",
-               "timeseries", "lanes", "mass_balance", "comparison", "sweep")
+               "stock_points", "timeseries", "lanes", "mass_balance", "comparison", "sweep")
 FORMATS = ("csv", "xlsx")
 #: rows of an Excel sheet, the header included
 EXCEL_MAX_ROWS = 1_048_576

@@ -78,6 +78,12 @@ class ExperimentResult:
         frames = [o.lanes.assign(replication=i) for i, o in sorted(self.outputs.items())]
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
+    def by_stock_point(self) -> pd.DataFrame:
+        """On hand, backlog and holding cost per stock point and replication."""
+        frames = [o.stock_points.assign(replication=i) for i, o in sorted(self.outputs.items())
+                  if getattr(o, "stock_points", None) is not None]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
     def by_customer(self) -> pd.DataFrame:
         frames = [o.service_by_customer.assign(replication=i)
                   for i, o in sorted(self.outputs.items())]

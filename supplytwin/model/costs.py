@@ -57,10 +57,11 @@ COST_GROUPS: tuple[CostGroup, ...] = (
     CostGroup("handling", "cost_handling_usd", "handling",
               "Units shipped out of a site x the site's handling_cost_usd_per_unit."),
     CostGroup("holding", "cost_holding_usd", "holding",
-              "Value of stock held x holding_rate_per_year x time.",
-              "the simulator integrates stock on hand at stock points; the optimiser "
-              "approximates cycle, safety, pipeline (in transit and waiting) and work-in-process "
-              "stock from the flows (docs/optimisation.md)"),
+              "Value of stock on hand at stock points x holding_rate_per_year x time (not in "
+              "transit, production or QC).",
+              "the simulator integrates stock on hand; the optimiser derives its mean from each "
+              "stock point's policy and the flows, assuming full service (docs/optimisation.md): "
+              "backorders and waiting for stock upstream add to the simulated figure"),
     CostGroup("waste", "cost_waste_usd", "waste",
               "Value + disposal cost of units expired, destroyed after excursions or rejected.",
               "the optimiser has no stochastic waste (expiry, excursions, QC rejections)"),

@@ -28,7 +28,8 @@ flow model:
   plus shipped over lanes per year), production line-days, storage throughput per temperature class
   (``capacity x 365 / storage_cover_days``), lane units per year (capacity per departure x
   departures per year of the schedule);
-* **costs** per unit and per year (see ``docs/optimisation.md``).
+* **costs** per unit and per year (see ``docs/optimisation.md``); stock on hand per stock
+  point from its inventory policy and the flows (:mod:`supplytwin.opt.stock`).
 
 Everything is held in flat lists and numpy arrays indexed by integers, so the same data set
 feeds the Pyomo model (:mod:`supplytwin.opt.model`), the tidy result tables and a direct
@@ -57,6 +58,7 @@ from supplytwin.model import (
 from supplytwin.model.feasibility import lane_carry_reason
 from supplytwin.model.schedule import parse_schedule
 from supplytwin.opt.options import DesignOptions
+from supplytwin.opt.stock import fill_stock_terms
 
 DAYS = 365.0
 STOCKING_KINDS = frozenset({SiteKind.DISTRIBUTION_CENTRE, SiteKind.WHOLESALER})
@@ -144,7 +146,6 @@ class DesignData:
     prod_product: list[str]
     prod_node: np.ndarray  # int: the node receiving the output
     prod_cost: np.ndarray  # USD per good unit (batch + unit costs)
-    prod_holding: np.ndarray  # USD per good unit (work in process and QC release)
     prod_line_days: np.ndarray  # line-days per good unit
     prod_good_per_batch: np.ndarray
     prod_inputs: list[list[tuple[int, float]]]  # (node, units per good unit)
@@ -167,9 +168,6 @@ class DesignData:
     arc_freight: np.ndarray
     arc_shipment: np.ndarray
     arc_handling: np.ndarray
-    arc_pipeline: np.ndarray
-    arc_cycle: np.ndarray
-    arc_safety: np.ndarray
     arc_co2_kg: np.ndarray
     # ---- demand ----
     demand_customer: list[str]
@@ -195,6 +193,18 @@ class DesignData:
     notes: list[str] = field(default_factory=list)
     #: units per year a site can receive plus ship over lanes; inf = unlimited
     site_handling_capacity: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    # ---- stock on hand (supplytwin.opt.stock): on hand of node n = max(0, fixed x open
+    # + sum of on-hand days x inflow per day over its arcs and production)
+    #: USD per unit on hand per year (value x holding rate; 0 at external suppliers)
+    node_hold_usd: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: mean on hand (units) while the site is open, whatever the flow
+    node_on_hand_fixed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: mean on hand at the receiving node per unit per day on the arc / from production
+    arc_on_hand_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    prod_on_hand_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: mean replenishment lead time (days): units on order = inflow per day x this
+    arc_on_order_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    prod_on_order_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     # ---- derived -------------------------------------------------------------------------------
     @property
@@ -204,8 +214,7 @@ class DesignData:
     @property
     def arc_unit_cost(self) -> np.ndarray:
         """Cost per unit on each arc, CO2 price excluded."""
-        return (self.arc_freight + self.arc_shipment + self.arc_handling + self.arc_pipeline
-                + self.arc_cycle + self.arc_safety)
+        return self.arc_freight + self.arc_shipment + self.arc_handling
 
     def arc_objective_cost(self) -> np.ndarray:
         c = self.arc_unit_cost
@@ -449,7 +458,6 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     prod_idx = {k: i for i, k in enumerate(prod_keys)}
     n_prod = len(prod_keys)
     prod_cost = np.zeros(n_prod)
-    prod_hold = np.zeros(n_prod)
     prod_days = np.zeros(n_prod)
     prod_good = np.zeros(n_prod)
     prod_inputs: list[list[tuple[int, float]]] = []
@@ -469,7 +477,6 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
             good = 1e-9
         prod_good[j] = good
         prod_cost[j] = (prow.cost_per_batch_usd + prow.cost_per_unit_usd * batch * yld) / good
-        prod_hold[j] = pvalue[p] * h * (prow.cycle_time_days.mean + prow.qc_release_days.mean) / DAYS
         if prow.capacity_batches_per_year is not None:
             days_per_batch = prow.lines * DAYS / prow.capacity_batches_per_year
         else:
@@ -539,16 +546,10 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     l_co2 = np.array([r.co2_kg_per_unit for r in rows_l], dtype=float)
     l_handling = np.array([net.sites[r.origin_id].handling_cost_usd_per_unit for r in rows_l])
     l_on_demand = np.array([t.on_demand for t in t_l], dtype=bool)
-    l_cycle_days = np.array([max(t.period_days / 2.0, options.min_cycle_days) for t in t_l])
-    l_sqrt_lead = np.sqrt(np.maximum(lane_lead, 0.0))
-    p_idx = {p: i for i, p in enumerate(products)}
-    p_vh = np.array([pvalue[p] * h / DAYS for p in products])
-    p_cv = np.array([cv_site.get(p, 0.0) for p in products])
 
     n_arcs = len(arc_keys)
     arc_product = [p for _lid, p in arc_keys]
     arc_lane = np.fromiter((lane_idx[lid] for lid, _p in arc_keys), dtype=np.int64, count=n_arcs)
-    arc_p = np.fromiter((p_idx[p] for p in arc_product), dtype=np.int64, count=n_arcs)
     cand_to_node = np.full(len(cand_list), -1, dtype=np.int64)
     for k, i in node_idx.items():
         cand_to_node[cand_id[k]] = i
@@ -560,14 +561,10 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
     arc_to_dem = np.array([demand_idx[(d, p)] if c else -1 for d, p, c
                            in zip(dests, arc_product, to_cust.tolist(), strict=True)],
                           dtype=np.int64)
-    vh = p_vh[arc_p]
     freight = l_freight[arc_lane]
     handling = l_handling[arc_lane]
-    pipeline = vh * lane_lead[arc_lane]
     co2 = l_co2[arc_lane]
     stock = ~to_cust
-    cycle = np.where(stock, vh * l_cycle_days[arc_lane], 0.0)
-    safety = np.where(stock, vh * options.service_z * p_cv[arc_p] * l_sqrt_lead[arc_lane], 0.0)
     # on-demand lanes: the per-shipment cost spread over a typical shipment
     size = np.ones(n_arcs)
     order_arr = np.maximum(np.asarray(order_units, dtype=float), 1.0)
@@ -609,7 +606,7 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         st_nodes.append(nodes)
     st_cap_arr = np.array(st_cap, dtype=float)
 
-    return DesignData(
+    data = DesignData(
         scenario_name=name, options=options, holding_rate=h,
         products=products, product_class=pclass, product_value=pvalue, product_bound=product_bound,
         sites=site_ids, site_kind=[r.kind for r in rows],
@@ -627,7 +624,7 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         prod_site=np.array([site_idx[s] for s, _p in prod_keys], dtype=np.int64),
         prod_product=[p for _s, p in prod_keys],
         prod_node=np.array([node_idx[k] for k in prod_keys], dtype=np.int64),
-        prod_cost=prod_cost, prod_holding=prod_hold, prod_line_days=prod_days,
+        prod_cost=prod_cost, prod_line_days=prod_days,
         prod_good_per_batch=prod_good, prod_inputs=prod_inputs,
         lanes=lane_ids,
         lane_origin=np.array([site_idx[net.lanes[l].origin_id] for l in lane_ids], dtype=np.int64),
@@ -637,7 +634,7 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
         lane_lead_days=lane_lead, lane_arcs=lane_arcs,
         arc_lane=arc_lane, arc_product=arc_product, arc_from=arc_from, arc_to_node=arc_to_node,
         arc_to_demand=arc_to_dem, arc_freight=freight, arc_shipment=ship, arc_handling=handling,
-        arc_pipeline=pipeline, arc_cycle=cycle, arc_safety=safety, arc_co2_kg=co2,
+        arc_co2_kg=co2,
         demand_customer=[c for c, _p in demand_keys], demand_product=[p for _c, p in demand_keys],
         demand_units=np.array(demand_units, dtype=float),
         demand_penalty=np.full(len(demand_keys), float(penalty)),
@@ -652,6 +649,8 @@ def _extract(net: Network, costs: CostSettings, options: DesignOptions, name: st
              if r.handling_capacity_units_per_day is not None else np.inf for r in rows],
             dtype=float),
     )
+    fill_stock_terms(net, data)
+    return data
 
 
 def _topological(products: list[str], made_from: dict[str, set[str]]) -> list[str]:

@@ -44,8 +44,7 @@ from supplytwin.errors import SupplytwinError
 from supplytwin.model import PolicyRow, Scenario, TemperatureClass
 from supplytwin.opt.data import DesignData, lane_timing
 from supplytwin.opt.results import DesignResult
-
-REVIEW_DAYS = 7.0
+from supplytwin.opt.stock import REVIEW_DAYS, replenishment_lead_days
 
 
 class DesignWriteError(SupplytwinError):
@@ -256,7 +255,7 @@ def _new_policy(data: DesignData, scenario: Scenario, site: str, product: str, l
                 flows: list[tuple[float, int]]) -> dict[str, Any]:
     """A days-of-supply policy for a stock point the design creates."""
     net = scenario.network
-    lead = lane_timing(net.lanes[lanes[0]]).lead_days
+    lead = replenishment_lead_days(net, lanes[0], lane_timing(net.lanes[lanes[0]]).lead_days)
     cover = lead + REVIEW_DAYS
     safety = data.options.service_z * math.sqrt(cover) * data.product_cv.get(product, 0.5)
     row: dict[str, Any] = {

@@ -13,9 +13,10 @@ names below follow it:
 ``q[s, p]``        annual good units of ``p`` made at ``s``
 ``u[c, p]``        annual units of demand not met
 ``v[a]``           arc ``a`` is the single source of its customer x product (binary)
+``oh[n]``          mean units on hand at stock node ``n`` (:mod:`supplytwin.opt.stock`)
 =================  =====================================================================
 
-Constraint families (each a Pyomo ``Constraint`` named as in the docs): ``balance``,
+Constraint families (each a Pyomo ``Constraint`` named as in the docs): ``on_hand``, ``balance``,
 ``demand``, ``production_capacity``, ``storage_capacity``, ``lane_capacity``, ``lane_use``,
 ``site_link``, ``expansion_link``, ``arc_link``, ``single_source``, ``single_source_link``,
 ``co2_cap``, ``k_sourcing`` (with ``k_path_open`` and ``k_reach``), and for N-1 one block
@@ -212,8 +213,8 @@ def _build(data: DesignData, opts: DesignOptions) -> pe.ConcreteModel:
               if data.site_expansion_cost[data.site_index[s]]]
     terms += [(float(data.lane_fixed_charge[data.lane_index[l]]), m.w[l]) for l in fc_lanes]
     terms += [(c, x) for c, x in zip(arc_cost(data, opts).tolist(), X, strict=True) if c]
-    terms += [(c, q) for c, q in zip((data.prod_cost + data.prod_holding).tolist(), Q, strict=True)
-              if c]
+    terms += [(c, q) for c, q in zip(data.prod_cost.tolist(), Q, strict=True) if c]
+    terms += _on_hand(m, ctx, X, Q)
     if opts.allow_unmet:
         terms += [(p, U[k]) for k, p in enumerate(data.demand_penalty.tolist()) if p]
     expr = lin(terms)
@@ -229,6 +230,27 @@ def arc_cost(data: DesignData, options: DesignOptions) -> np.ndarray:
     if options.objective == "cost+co2":
         c = c + data.arc_co2_kg * options.co2_price_usd_per_t / 1000.0
     return c
+
+
+def _on_hand(m, ctx: _Context, X: list, Q: list) -> list[Term]:
+    """Stock on hand per stock point, ``oh[n] >= fixed x open + on-hand days x inflow / 365``
+    and ``oh[n] >= 0`` (:mod:`supplytwin.opt.stock`); returns its holding-cost terms."""
+    data = ctx.data
+    rows: dict[int, tuple[list[Term], float]] = {}
+    for n in np.flatnonzero(data.node_hold_usd > 0).tolist():
+        t = [(-float(data.arc_on_hand_days[a]) / 365.0, X[a]) for a in data.node_in[n]
+             if data.arc_on_hand_days[a]]
+        j = ctx.prod_of_node.get(n)
+        if j is not None and data.prod_on_hand_days[j]:
+            t.append((-float(data.prod_on_hand_days[j]) / 365.0, Q[j]))
+        ot, oc = ctx.opened(int(data.node_site[n]), -float(data.node_on_hand_fixed[n]))
+        t += ot
+        if any(c < 0 for c, _v in t) or oc < 0:  # else the stock is always zero
+            rows[n] = (t, oc)
+    m.oh = pe.Var(list(rows), within=pe.NonNegativeReals, dense=True)
+    m.on_hand = pe.Constraint(list(rows), rule=lambda m, n: row(
+        [(1.0, m.oh[n])] + rows[n][0], 0.0, None, rows[n][1]))
+    return [(float(data.node_hold_usd[n]), m.oh[n]) for n in rows]
 
 
 # ---------------------------------------------------------------- flow families ----------------

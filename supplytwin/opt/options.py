@@ -82,10 +82,9 @@ class DesignOptions:
     qualified_hours_sigmas: float = QUALIFIED_HOURS_SIGMAS
 
     # ---- inventory approximations ------------------------------------------------------------
-    #: z of the safety stock held at a receiving site (1.645 = 95 % cycle service)
+    #: z of the safety stock of a stock point the design creates (its days-of-supply row;
+    #: 1.645 = 95 % cycle service)
     service_z: float = 1.645
-    #: least cycle stock held at a receiving site, in days of its flow
-    min_cycle_days: float = 0.5
     #: holding rate; None = the scenario's holding_rate_per_year
     holding_rate_per_year: float | None = None
     #: typical units per replenishment shipment on an on_demand lane into a stock point when
@@ -115,7 +114,7 @@ class DesignOptions:
             bad.append(f"n-minus-1 share must be within 0..1 (got {self.n_minus_1_share:g})")
         positive = ("storage_cover_days", "default_shipment_units")
         nonneg = ("co2_price_usd_per_t", "expansion_storage_share", "expansion_cost_share",
-                  "qualified_hours_sigmas", "service_z", "min_cycle_days")
+                  "qualified_hours_sigmas", "service_z")
         for name in positive:
             v = getattr(self, name)
             if not (isinstance(v, int | float) and math.isfinite(v) and v > 0):

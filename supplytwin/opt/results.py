@@ -9,6 +9,7 @@ plain pandas tables, one fact per row:
 * ``production``: annual units, batches and line-days per plant and product;
 * ``demand``: delivered and unmet units per customer and product;
 * ``costs``: the objective broken down by category (``group``) and item;
+* ``stock_points``: mean units on order and on hand, and holding cost, per site and product;
 * ``capacities``: use, capacity, utilisation and shadow price of every production, storage
   and lane capacity (and the CO2 cap), from the LP with binaries fixed at the optimum.
 
@@ -109,6 +110,7 @@ def design_result(model: pe.ConcreteModel, data: DesignData, outcome: SolveOutco
         "production": _production(data, q),
         "demand": _demand(data, x, u),
         "costs": _costs(data, opts, design, x, q, u, used_lanes),
+        "stock_points": _stock_points(data, design, x, q),
         "capacities": _capacities(model, data, opts, design, x, q, used_lanes, duals),
     }
     return res
@@ -175,8 +177,40 @@ def _flows(data: DesignData, opts: DesignOptions, x: np.ndarray) -> pd.DataFrame
         "freight_usd": x[a] * data.arc_freight[a],
         "shipment_usd": x[a] * data.arc_shipment[a],
         "handling_usd": x[a] * data.arc_handling[a],
-        "holding_usd": x[a] * (data.arc_pipeline[a] + data.arc_cycle[a] + data.arc_safety[a]),
         "co2_kg": x[a] * data.arc_co2_kg[a],
+    })
+
+
+def _stock_points(data: DesignData, design: Design, x: np.ndarray, q: np.ndarray
+                  ) -> pd.DataFrame:
+    """Mean stock on hand and on order of every stock point the design uses or keeps open
+    (:mod:`supplytwin.opt.stock`), and its holding cost: the figures the simulator reports per
+    stock point (``supplytwin run``'s stock-point table)."""
+    n_nodes = len(data.node_site)
+    in_per_day = np.zeros(n_nodes)
+    on_hand = np.zeros(n_nodes)
+    on_order = np.zeros(n_nodes)
+    into = data.arc_to_node >= 0
+    nodes = data.arc_to_node[into]
+    per_day = x[into] / DAYS
+    np.add.at(in_per_day, nodes, per_day)
+    np.add.at(on_hand, nodes, per_day * data.arc_on_hand_days[into])
+    np.add.at(on_order, nodes, per_day * data.arc_on_order_days[into])
+    prod_per_day = q / DAYS
+    np.add.at(in_per_day, data.prod_node, prod_per_day)
+    np.add.at(on_hand, data.prod_node, prod_per_day * data.prod_on_hand_days)
+    np.add.at(on_order, data.prod_node, prod_per_day * data.prod_on_order_days)
+    is_open = np.array([s in design.open_sites for s in data.sites])[data.node_site]
+    on_hand = np.where(data.node_hold_usd > 0,
+                       np.maximum(on_hand + data.node_on_hand_fixed * is_open, 0.0), 0.0)
+    keep = is_open & ((in_per_day > 0) | (on_hand > 0))
+    return pd.DataFrame({
+        "site_id": [data.sites[data.node_site[n]] for n in np.flatnonzero(keep)],
+        "product_id": [data.node_product[n] for n in np.flatnonzero(keep)],
+        "inflow_units_per_day": in_per_day[keep],
+        "on_order_units": on_order[keep],
+        "avg_on_hand_units": on_hand[keep],
+        "holding_usd_per_year": (on_hand * data.node_hold_usd)[keep],
     })
 
 
@@ -219,10 +253,8 @@ def _costs(data: DesignData, opts: DesignOptions, design: Design, x, q, u,
         ("transport", "scheduled departures of used lanes", lane_fc),
         ("transport", "on-demand shipments", float(x @ data.arc_shipment)),
         ("handling", "handling at shipping sites", float(x @ data.arc_handling)),
-        ("holding", "in transit and waiting for departures", float(x @ data.arc_pipeline)),
-        ("holding", "cycle stock", float(x @ data.arc_cycle)),
-        ("holding", "safety stock", float(x @ data.arc_safety)),
-        ("holding", "work in process and QC release", float(q @ data.prod_holding)),
+        ("holding", "stock on hand at stock points",
+         float(_stock_points(data, design, x, q)["holding_usd_per_year"].sum())),
         ("penalty", "unmet demand", float(u @ data.demand_penalty) if opts.allow_unmet else 0.0),
     ]
     co2_t = float(x @ data.arc_co2_kg) / 1000.0

@@ -546,7 +546,12 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
     import pandas as pd
 
     from supplytwin.sim.budget import run_budget
-    from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
+    from supplytwin.sim.kpis import (
+        compute_kpis,
+        daily_timeseries,
+        service_by_customer,
+        stock_point_kpis,
+    )
     from supplytwin.sim.mass_balance import check_mass_balance
     from supplytwin.sim.result import RunResult
 
@@ -587,6 +592,7 @@ def simulate(scenario: Scenario, seed: int | None = None, *, replication: int = 
         timeseries=timeseries,
         mass_balance=balance,
         service_by_customer=service_by_customer(model),
+        stock_points=stock_point_kpis(model),
         units_by_lane=dict(rec.units_by_lane),
         excursions_by_lane=dict(rec.excursions_by_lane),
         events=pd.DataFrame(rec.events),

@@ -47,7 +47,7 @@ KPI_DOCS: dict[str, tuple[str, str]] = {
     "qc_wait_days_mean": ("days", "Mean wait of a batch for the QC lab before testing starts."),
     "cost_production_usd": ("USD", "Batch and per-unit production cost of batches finished after the warm-up."),
     "cost_transport_usd": ("USD", "Per-unit and per-shipment freight cost of departures after the warm-up."),
-    "cost_holding_usd": ("USD", "Time-integral of on-hand stock value x costs.holding_rate_per_year."),
+    "cost_holding_usd": ("USD", "Time-integral of on-hand stock value x costs.holding_rate_per_year (stock points only: not in transit, production or QC; per stock point in stock_points)."),
     "cost_waste_usd": ("USD", "Value + disposal cost of units expired, destroyed after excursions or rejected."),
     "cost_penalty_usd": ("USD", "Backorder unit-days x backorder penalty + lost units x lost-sale penalty."),
     "cost_handling_usd": ("USD", "Units shipped after the warm-up x handling_cost_usd_per_unit of the shipping site."),
@@ -199,6 +199,24 @@ def compute_kpis(model: Model, daily: pd.DataFrame | None = None
         for p, t in sorted(tallies.items())
     ])
     return {name: float(k[name]) for name in KPI_DOCS}, by_product
+
+
+def stock_point_kpis(model: Model) -> pd.DataFrame:
+    """Per stock point (after :func:`compute_kpis` closed the levels): the time averages of
+    stock on hand and customer backlog after the warm-up, and the holding cost of that stock
+    over the window (these sum to ``avg_on_hand_units``, ``avg_backlog_units`` and
+    ``cost_holding_usd``; the optimiser reports the same per stock point)."""
+    import pandas as pd
+
+    sc, net = model.scenario, model.net
+    window = max(sc.simulation.horizon_days - sc.simulation.warmup_days, 1e-9)
+    rate = sc.costs.holding_rate_per_year / DAYS_PER_YEAR
+    rows = [(sp.site_id, sp.product_id, echelon_of(net.sites[sp.site_id].kind),
+             sp.on_hand.area / window, sp.customer_backlog.area / window,
+             sp.on_hand.area * net.products[sp.product_id].unit_value_usd * rate)
+            for sp in model.stockpoints.values()]
+    return pd.DataFrame(rows, columns=["site_id", "product_id", "echelon", "avg_on_hand_units",
+                                       "avg_backlog_units", "cost_holding_usd"])
 
 
 def echelon_of(kind: SiteKind) -> str:

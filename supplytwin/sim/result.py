@@ -28,6 +28,9 @@ class RunResult:
     mass_balance: pd.DataFrame
     #: fill rate and OTIF per customer and product
     service_by_customer: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: time-average on hand and backlog and holding cost per stock point after the warm-up
+    #: (see supplytwin.sim.kpis.stock_point_kpis)
+    stock_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: units shipped per lane after the warm-up (compare with a design's flows)
     units_by_lane: dict[str, float] = field(default_factory=dict)
     #: shipments with a temperature excursion per lane after the warm-up

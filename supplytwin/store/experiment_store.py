@@ -12,6 +12,7 @@ removed last. Layout of a final folder::
     kpis_by_replication.parquet   one row per replication
     kpis_by_product.parquet       per product and replication
     service_by_customer.parquet   per customer, product and replication
+    stock_points.parquet          on hand, backlog, holding cost per stock point and replication
     timeseries.parquet            daily levels per site, product and replication
     lanes.parquet                 units shipped and excursions per lane and replication
     comparison.parquet            (compare) paired differences per KPI and what-if
@@ -73,6 +74,7 @@ def write_experiment_tables(folder: Path, result: ExperimentResult, prefix: str 
     result.kpi_table().to_parquet(folder / f"{prefix}kpis_by_replication.parquet", index=False)
     result.by_product().to_parquet(folder / f"{prefix}kpis_by_product.parquet", index=False)
     result.by_customer().to_parquet(folder / f"{prefix}service_by_customer.parquet", index=False)
+    result.by_stock_point().to_parquet(folder / f"{prefix}stock_points.parquet", index=False)
     result.timeseries().to_parquet(folder / f"{prefix}timeseries.parquet", index=False)
     result.by_lane().to_parquet(folder / f"{prefix}lanes.parquet", index=False)
     (folder / f"{prefix}kpis_summary.json").write_text(json.dumps(summary_json(result), indent=2))

@@ -8,6 +8,7 @@ Layout::
       kpis.json              KPI name -> value
       kpis_by_product.parquet
       service_by_customer.parquet  fill rate and OTIF per customer and product
+      stock_points.parquet   on hand, backlog and holding cost per stock point
       timeseries.parquet     daily on hand / on order / backlog per site and product
       mass_balance.parquet
       events.parquet         only with --events (lot genealogy, shipments, write-offs)
@@ -62,6 +63,7 @@ def write_run_folder(out: Path, scenario: Scenario, result: RunResult, started: 
         result.kpis_by_product.to_parquet(tmp / "kpis_by_product.parquet", index=False)
         result.timeseries.to_parquet(tmp / "timeseries.parquet", index=False)
         result.service_by_customer.to_parquet(tmp / "service_by_customer.parquet", index=False)
+        result.stock_points.to_parquet(tmp / "stock_points.parquet", index=False)
         result.mass_balance.to_parquet(tmp / "mass_balance.parquet", index=False)
         if result.end_state is not None:  # a run from a snapshot: its end seeds the next run
             from supplytwin.state import write_snapshot

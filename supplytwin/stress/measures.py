@@ -11,7 +11,11 @@ own :class:`~supplytwin.sim.engine.Model`, mass balance checked as in every run)
   be filled at once (a *stockout* at that customer);
 * the network's daily units ordered and filled at once (for the time to recover);
 * the stock on hand and in transit towards each (site, product) at the disruption start (the
-  TTS LP starts from it).
+  TTS LP starts from it);
+* the tables a normal replication keeps (:class:`~supplytwin.experiment.executors.
+  ReplicationOutput`: KPIs, per product, daily levels, service by customer, lanes), so that the
+  what-if opens in the dashboard's Results page like any run. The parent writes them to disk as
+  they arrive (:mod:`supplytwin.stress.sides`) rather than holding a battery's worth in memory.
 
 In the parent, :func:`time_to_recover_days` compares a what-if's daily fill rate with the base's
 in the same replication (common random numbers): service is *recovered* after the last day on
@@ -63,14 +67,17 @@ class StressOutput:
     patients_by_product: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
     error: str | None = None
+    #: the replication's tables as a normal run keeps them (None once written to disk)
+    tables: Any = None
 
 
 def stress_replication(scenario, seed: int, replication: int, start_day: float,
-                       end_day: float, whatif: int) -> StressOutput:
-    """One replication of one what-if; an exception becomes ``error`` (the battery goes on)."""
+                       end_day: float, whatif: int, keep_tables: bool = False) -> StressOutput:
+    """One replication of one what-if; an exception becomes ``error`` (the battery goes on).
+    ``keep_tables``: also return the run's tables (``StressOutput.tables``)."""
     started = time.time()
     try:
-        out = _run(scenario, seed, replication, start_day, end_day, whatif)
+        out = _run(scenario, seed, replication, start_day, end_day, whatif, keep_tables)
     except Exception as exc:  # noqa: BLE001 - reported per what-if, never stops the battery
         tb = traceback.format_exception_only(type(exc), exc)[-1].strip()
         out = StressOutput(whatif, replication, error=tb)
@@ -78,17 +85,33 @@ def stress_replication(scenario, seed: int, replication: int, start_day: float,
     return out
 
 
-def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutput:
-    from supplytwin.sim.engine import Model
-    from supplytwin.sim.kpis import compute_kpis, daily_timeseries
+def _run(scenario, seed, replication, start_day, end_day, whatif, keep_tables=False
+         ) -> StressOutput:
+    import pandas as pd
+
+    from supplytwin.experiment.executors import ReplicationOutput
+    from supplytwin.sim.engine import Model, _events_processed
+    from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
     from supplytwin.sim.mass_balance import check_mass_balance
 
+    started = time.time()
     model = Model(scenario, seed, replication, False, keep_orders=True)  # reads every order
     horizon = scenario.simulation.horizon_days
     model.env.run(until=horizon)
     check_mass_balance(model)  # raises MassBalanceError: a bug, never a warning
     daily = daily_timeseries(model)
-    kpis, _ = compute_kpis(model, daily)
+    kpis, by_product = compute_kpis(model, daily)
+    tables = None
+    if keep_tables:
+        rec = model.recorder
+        lane_ids = sorted(set(rec.units_by_lane) | set(rec.excursions_by_lane))
+        lanes = pd.DataFrame({"lane_id": lane_ids,
+                              "units": [rec.units_by_lane.get(x, 0.0) for x in lane_ids],
+                              "excursions": [rec.excursions_by_lane.get(x, 0) for x in lane_ids]})
+        # the tables of experiment.executors.run_replication, so the same writers store them
+        tables = ReplicationOutput(replication, seed, kpis, by_product, daily,
+                                   service_by_customer(model), lanes, time.time() - started,
+                                   _events_processed(model.env))
 
     n_days = math.ceil(horizon)
     demand = np.zeros(n_days)
@@ -143,7 +166,7 @@ def _run(scenario, seed, replication, start_day, end_day, whatif) -> StressOutpu
         "time_to_first_stockout_days": first - start_day if math.isfinite(first) else math.nan,
     }
     return StressOutput(whatif, replication, kpis, measures, demand, filled, first_short, stock,
-                        patients)
+                        patients, tables=tables)
 
 
 def trailing_fill(demand: np.ndarray, filled: np.ndarray, window: int) -> np.ndarray:

@@ -2,7 +2,9 @@
 
 The folder (``--out DIR`` or ``RUNS_DIR/RUN_ID``) is built atomically and holds
 ``summary.json`` (see :func:`supplytwin.stress.summary.build_summary`), ``report.html``,
-``whatifs.csv``, ``node_risks.csv`` and ``customers.csv``. The registry row keeps the headline
+``whatifs.csv``, ``node_risks.csv`` and ``customers.csv``, and beside them every what-if and the
+base as a run of its own (``manifest.json`` and the tables of each side, opened as ``RUN_ID``
+and ``RUN_ID@whatifK``: :mod:`supplytwin.stress.sides`). The registry row keeps the headline
 figures, so :func:`history` can show their trend over past runs of the same battery.
 """
 
@@ -35,8 +37,12 @@ def register(loaded: LoadedBattery, base, registry: Registry, *, reps: int, exec
 
 
 def write_artefacts(folder: Path, summary: dict[str, Any], run: BatteryRun,
-                    render: Callable[[dict], str]) -> Path:
+                    render: Callable[[dict], str],
+                    sides: Callable[[Path], Any] | None = None) -> Path:
+    """Build the folder atomically; ``sides(tmp)`` adds the what-ifs' tables and manifest."""
     with atomic_directory(folder, overwrite=True) as tmp:
+        if sides is not None:
+            sides(tmp)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
         (tmp / "report.html").write_text(render(summary), encoding="utf-8")
         pd.DataFrame(summary["whatifs"]).to_csv(tmp / "whatifs.csv", index=False)
@@ -67,6 +73,7 @@ def run_recorded(path: Path, registry: Registry, *, reps: int | None = None,
     from supplytwin.stress.battery import load_battery
     from supplytwin.stress.generators import expand
     from supplytwin.stress.runner import Settings, known_kpis, run_battery
+    from supplytwin.stress.sides import SideSpill, write_sides
     from supplytwin.stress.summary import build_summary
 
     loaded = load_battery(path)
@@ -89,20 +96,26 @@ def run_recorded(path: Path, registry: Registry, *, reps: int | None = None,
         announce(f"battery {loaded.name}: {len(whatifs)} what-ifs + base, "
                  f"{'adaptive up to ' if adaptive else ''}{settings.reps} replications each, "
                  f"{executor.name}; run {run_id}")
+    # each replication's tables go to disk as they arrive (bounded memory), then into sides
+    spill = SideSpill(registry.runs_dir, run_id)
     try:
-        run = run_battery(base, whatifs, settings, executor=executor, seed=seed,
-                          progress=progress)
-    except KeyboardInterrupt:
-        registry.finish(run_id, kpi_summary={}, replications=None, status="interrupted")
-        raise
-    except BaseException:
-        registry.finish(run_id, kpi_summary={}, replications=None, status="failed")
-        raise
+        try:
+            run = run_battery(base, whatifs, settings, executor=executor, seed=seed,
+                              progress=progress, on_output=spill.keep)
+        except KeyboardInterrupt:
+            registry.finish(run_id, kpi_summary={}, replications=None, status="interrupted")
+            raise
+        except BaseException:
+            registry.finish(run_id, kpi_summary={}, replications=None, status="failed")
+            raise
+        finally:
+            executor.close()
+        summary = build_summary(loaded, run, run_id=run_id)
+        folder = out or registry.runs_dir / run_id
+        write_artefacts(folder, summary, run, render_stress_report, sides=lambda tmp: write_sides(
+            tmp, run, spill, run_id=run_id, battery=loaded.name, overrides=list(b.set)))
     finally:
-        executor.close()
-    summary = build_summary(loaded, run, run_id=run_id)
-    folder = out or registry.runs_dir / run_id
-    write_artefacts(folder, summary, run, render_stress_report)
+        spill.remove()
     finish(registry, run_id, summary, folder, run.replications_used)
     summary["folder"] = str(folder)
     return summary

@@ -6,7 +6,9 @@ replication) runs of a round are handed to one executor at once (in-process, loc
 a Dask cluster, :mod:`supplytwin.experiment.executors`), so the workers stay busy across
 what-ifs. A what-if whose run raises is recorded as failed with the error and the battery goes
 on. With ``adaptive=True`` the rounds follow :mod:`supplytwin.stress.adaptive`; otherwise every
-what-if runs ``reps`` replications.
+what-if runs ``reps`` replications. ``on_output`` sees each replication as it arrives, before it
+is kept; with it, every replication also carries a normal run's tables (``StressOutput.tables``),
+which the recorder writes to disk there and drops from memory (:mod:`supplytwin.stress.sides`).
 """
 
 from __future__ import annotations
@@ -227,20 +229,23 @@ class BatteryRun:
 
 
 def _calls(base: Scenario, whatifs: list[WhatIf], seed: int, todo: list[tuple[int, int]],
-           start_day: float):
+           start_day: float, keep_tables: bool = False):
     calls = []
     for w, r in todo:
         if w == -1:
-            calls.append((base, seed, r, start_day, base.simulation.horizon_days, -1))
+            calls.append((base, seed, r, start_day, base.simulation.horizon_days, -1,
+                          keep_tables))
         else:
             wi = whatifs[w]
-            calls.append((apply_whatif(base, wi), seed, r, wi.start_day, wi.end_day, w))
+            calls.append((apply_whatif(base, wi), seed, r, wi.start_day, wi.end_day, w,
+                          keep_tables))
     return calls
 
 
 def run_battery(base: Scenario, whatifs: list[WhatIf], settings: Settings, *,
                 executor: Executor | None = None, seed: int | None = None,
-                progress: Progress | None = None, start_day: float | None = None) -> BatteryRun:
+                progress: Progress | None = None, start_day: float | None = None,
+                on_output: Callable[[StressOutput], None] | None = None) -> BatteryRun:
     """Run the battery (see module docstring); ``start_day`` is the base's measuring start."""
     for kpi in [*settings.thresholds, settings.ranking_kpi]:
         if kpi not in known_kpis():
@@ -260,7 +265,10 @@ def run_battery(base: Scenario, whatifs: list[WhatIf], settings: Settings, *,
 
     def execute(todo: list[tuple[int, int]]) -> None:
         for _k, out in executor.map_calls(stress_replication,
-                                          _calls(base, whatifs, seed, todo, start_day)):
+                                          _calls(base, whatifs, seed, todo, start_day,
+                                                 on_output is not None)):
+            if on_output is not None:
+                on_output(out)
             run.outputs[(out.whatif, out.replication)] = out
             done_count[0] += 1
             if progress:

@@ -43,9 +43,14 @@ def test_export_csv_writes_every_table_of_the_run(compared, tmp_path):
     assert r.exit_code == 0, r.output
     names = {p.stem for p in out.glob("*.csv")}
     for t in ("kpis", "kpis_by_replication", "kpis_by_product", "service_by_customer",
-              "timeseries", "lanes", "comparison", "whatif1_kpis", "whatif1_timeseries"):
+              "stock_points", "timeseries", "lanes", "comparison", "whatif1_kpis",
+              "whatif1_timeseries"):
         assert t in names, t
     folder = runs / run_id
+    # per stock point and replication, the holding cost adds up to the replication's KPI
+    sp = pd.read_csv(out / "stock_points.csv").groupby("replication")["cost_holding_usd"].sum()
+    per_rep = pd.read_parquet(folder / "kpis_by_replication.parquet")
+    assert sp.to_numpy() == pytest.approx(per_rep["cost_holding_usd"].to_numpy())
     # the CSV holds what the artefacts hold
     ts = pd.read_csv(out / "timeseries.csv")
     pd.testing.assert_frame_equal(ts, pd.read_parquet(folder / "timeseries.parquet"),

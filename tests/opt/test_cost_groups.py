@@ -6,10 +6,17 @@ distribution centre (one-for-one, on-demand lane, transit fixed at 1 day), which
 customers whose demand is a constant daily series (12 and 8 units a day) over daily-departure
 lanes. A second distribution centre is a closed candidate that costs more. No yield loss, no
 batch failures, no QC wait, no expiry, no excursions: production, transport (per unit and per
-departure), handling and fixed site costs are then deterministic in the simulator too and must
-equal the optimiser's within 1 % (production may differ by one batch of 100 units at the
-window's edges: 0.5 % of the 21,900 units of the 1,095-day window). Holding is not compared
-within 1 %: see ``supplytwin.model.costs`` (the two sides count different stock).
+departure), handling, holding and fixed site costs are then deterministic in the simulator too
+and must equal the optimiser's within 1 % (production may differ by one batch of 100 units at
+the window's edges: 0.5 % of the 21,900 units of the 1,095-day window).
+
+Holding by hand (``supplytwin.opt.stock``): both customers' series orders arrive together at
+the start of each day, so every stock point sees chunks of q = 20 units. DC1 (base stock 100,
+one-for-one, 1 day on the lane): position 100, on order 20/day x 1 day = 20, on hand 80. PL
+((s,S) = (200,400), batches of 100, one line, 1-day cycle): the position steps 400, 380, ...,
+220 (mean (200 + 20 + 400) / 2 = 310); each order of 200 units is 2 batches made one after the
+other (lead 1 and 2 days, mean 1.5), so on order 20 x 1.5 = 30 and on hand 280. Stock 360 units
+x 100 USD x 0.2 a year = 7,200 USD a year.
 """
 
 from __future__ import annotations
@@ -107,14 +114,22 @@ def test_simulated_cost_groups_equal_the_optimisers(tmp_path):
     opt = res.total_by_group()
     rows = {r["group"]: r for r in compare_groups(sim, opt)}
     assert run.kpis["fill_rate"] == 1.0 and run.kpis["backordered_units"] == 0
-    for g in ("production", "transport", "handling", "fixed"):
+    for g in ("production", "transport", "handling", "holding", "fixed"):
         assert sim[g] == pytest.approx(opt[g], rel=0.01), g
+    # the hand-computed figures of the module docstring, per stock point, on both sides
+    expected = {("PL", "P"): 280.0, ("DC1", "P"): 80.0}
+    opt_sp = res.tables["stock_points"].set_index(["site_id", "product_id"])
+    sim_sp = run.stock_points.set_index(["site_id", "product_id"])
+    for key, units in expected.items():
+        assert opt_sp.loc[key, "avg_on_hand_units"] == pytest.approx(units, rel=1e-9), key
+        assert sim_sp.loc[key, "avg_on_hand_units"] == pytest.approx(units, rel=0.01), key
+        assert opt_sp.loc[key, "holding_usd_per_year"] == pytest.approx(units * 100 * 0.2)
+    assert opt["holding"] == pytest.approx(7200.0)
+    assert sim_sp["cost_holding_usd"].sum() == pytest.approx(run.kpis["cost_holding_usd"])
     # nothing is wasted or short on either side
     assert sim["waste"] == 0 and sim["penalty"] == 0 and opt["penalty"] == 0
     # the total is comparable: the groups add up to cost_total_usd on the simulator's side
     assert sum(sim.values()) == pytest.approx(run.kpis["cost_total_usd"] * 365 / window)
     assert {g.key for g in COST_GROUPS} >= set(opt)
-    # holding is defined alike (value x rate x time) but counted differently: the simulator
-    # integrates stock on hand at the policies' levels, the optimiser approximates stock from
-    # the flows; the comparison table says so rather than hiding it
-    assert rows["holding"]["why"] and sim["holding"] > 0 and opt["holding"] > 0
+    # the comparison table says why groups may differ; holding counts the same stock
+    assert rows["waste"]["why"] and rows["holding"]["sim_minus_opt_usd"] is not None

@@ -127,9 +127,11 @@ def test_new_stocking_and_pruning(baseline, data):
 
 
 def test_costs_are_per_unit_and_nonnegative(data):
-    for arr in (data.arc_freight, data.arc_shipment, data.arc_handling, data.arc_pipeline,
-                data.arc_cycle, data.arc_safety, data.prod_cost, data.prod_holding):
+    for arr in (data.arc_freight, data.arc_shipment, data.arc_handling, data.prod_cost,
+                data.node_hold_usd, data.node_on_hand_fixed, data.arc_on_order_days,
+                data.prod_on_order_days):
         assert np.all(arr >= 0) and np.all(np.isfinite(arr))
+    assert np.all(np.isfinite(data.arc_on_hand_days)) and np.all(np.isfinite(data.prod_on_hand_days))
     # courier shipments spread their per-shipment cost over the mean order
     a = next(a for a in range(data.n_arcs) if data.lanes[data.arc_lane[a]] == "L-LOU-US-NYC-MSKCC-DI"
          and data.arc_product[a] == "MRNA-VAC")

@@ -108,7 +108,14 @@ def test_results_tables_are_consistent(tmp_path):
     # nothing flows through a closed site
     closed = set(t["sites"].loc[~t["sites"]["open"], "site_id"])
     assert not (set(f["origin_id"]) | set(f["destination_id"])) & closed
-    assert set(t) == {"sites", "flows", "production", "demand", "costs", "capacities"}
+    assert set(t) == {"sites", "flows", "production", "demand", "costs", "stock_points",
+                      "capacities"}
+    # holding is the stock on hand of the stock points, none of them at a closed site
+    c = t["costs"]
+    sp = t["stock_points"]
+    assert sp["holding_usd_per_year"].sum() == pytest.approx(
+        c.loc[c["group"] == "holding", "usd_per_year"].sum(), rel=1e-9)
+    assert (sp["avg_on_hand_units"] >= 0).all() and not set(sp["site_id"]) & closed
 
 
 def test_design_result_without_solution_is_empty(tmp_path):
