@@ -3,8 +3,9 @@
     python -m benchmarks.kpi_snapshot save  /tmp/before.pkl
     python -m benchmarks.kpi_snapshot check /tmp/before.pkl
 
-``save`` runs every ``scenarios/*.yaml`` (and the reference case of ``peer.py``) with a fixed seed and stores its KPIs, KPIs by
-product, daily time series, service by customer, units and excursions by lane and mass balance.
+``save`` runs every ``scenarios/*.yaml`` and the reference case of ``peer.py`` with a fixed
+seed and stores its KPIs, KPIs by product, daily time series, service by customer,
+per-stock-point KPIs, units and excursions by lane and mass balance.
 ``check`` reruns them and reports every difference (exact equality, NaN equal to NaN): a speed
 change must not move a single bit of any of them. Exit code 1 when anything differs.
 """
@@ -46,6 +47,7 @@ def snapshot() -> dict[str, dict]:
             "kpis_by_product": r.kpis_by_product.reset_index(drop=True),
             "timeseries": r.timeseries.reset_index(drop=True),
             "service_by_customer": r.service_by_customer.reset_index(drop=True),
+            "stock_points": r.stock_points.reset_index(drop=True),
             "units_by_lane": dict(sorted(r.units_by_lane.items())),
             "excursions_by_lane": dict(sorted(r.excursions_by_lane.items())),
             "mass_balance": r.mass_balance.reset_index(drop=True),
