@@ -33,7 +33,7 @@ import flask
 from dash import Dash, Input, Output, dcc, html, set_props
 from markupsafe import escape
 
-from dashboard import services
+from dashboard import figures, services
 from dashboard.components import message, nav_links
 from dashboard.components.tables import register_export_callbacks
 
@@ -236,6 +236,8 @@ def create_app(runs_dir: str | Path | None = None,
         return nav_links(dash.page_registry.values(), pathname), "", "message empty"
 
     register_export_callbacks(app)  # the CSV and Excel buttons of every table
+    # plotly's lazy imports and template, paid here rather than by the first page drawn
+    figures.warm_up()
     _register_guards(app, allowed_hosts(hosts))
     _register_routes(app)
     return app

@@ -750,3 +750,34 @@ def coverage_figure(by_month: pd.DataFrame, nominal: float, floor: float) -> go.
     fig.add_hline(y=100 * floor, line_dash="dash", line_color=WORSE, annotation_text="floor")
     fig.update_yaxes(title="inside the interval (%)", range=[0, 100])
     return _style(fig, title, 320)
+
+
+def warm_up() -> None:
+    """Do once, when the dashboard starts, the work plotly and pandas otherwise do on the
+    first chart a user waits for: import the figure classes and validators of the traces
+    and layout parts the pages draw with (plotly imports ~200 modules lazily), load the
+    template and the JSON encoder, and import the parquet reader. About 0.5 s, measured
+    on the first Results page of a fresh server; it draws nothing the user sees."""
+    import importlib
+
+    from plotly.subplots import make_subplots
+
+    # pandas imports these on its first read_parquet
+    for name in ("pyarrow.parquet", "pyarrow.dataset", "pyarrow.pandas_compat"):
+        importlib.import_module(name)
+
+    x = pd.Series([0.0, 1.0])
+    fig = make_subplots(rows=2, cols=2)
+    fig.add_trace(go.Scatter(x=x, y=x, mode="lines+markers", fill="toself", fillcolor=PALETTE[0],
+                             line={"width": 1, "dash": "dash"}, marker={"size": 4},
+                             customdata=np.stack([x, x], axis=1), hovertemplate="%{y}",
+                             error_x={"type": "data", "array": [0, 0]}), row=1, col=1)
+    fig.add_trace(go.Bar(x=["a", "b"], y=x, marker_color=PALETTE[1],
+                         error_y={"type": "data", "array": [0, 0]}), row=1, col=2)
+    fig.add_vrect(x0=0, x1=1, fillcolor="#888", opacity=0.1, line_width=0, row=2, col=1)
+    fig.add_hline(y=0.5, line_dash="dash", row=2, col=1)
+    fig.update_xaxes(title="x", tickformat=".0%")
+    fig.update_yaxes(rangemode="tozero", autorange="reversed")
+    shade_windows(fig, [{"start_day": 0, "end_day": 1, "label": "w"}])
+    empty_figure("warm-up", "warm-up").update_layout(barmode="group").to_json()
+    _style(fig, "warm-up", 300).to_json()

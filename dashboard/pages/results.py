@@ -157,6 +157,27 @@ def service_rows(table) -> list[dict[str, Any]]:
              "patients": n(r["patients_affected"])} for r in table.to_dict("records")]
 
 
+def series_section(sites: list[str], site: str | None, products: list[str],
+                   product: str | None, bands: Any = None, service: Any = None) -> list:
+    """The site and product choices with the stock-and-backlog and service charts of that
+    pair. :func:`show_run` puts the whole section in the page, drawn for the run's default
+    pair: being new components, the choices do not fire :func:`change_series`
+    (``prevent_initial_call``), so the charts are not drawn twice. ``bands``/``service``:
+    figures (None: blank until drawn)."""
+    extra = {"figure": bands} if bands is not None else {}
+    extra2 = {"figure": service} if service is not None else {}
+    return [
+        html.Div([
+            field("Site", dcc.Dropdown([{"label": s, "value": s} for s in sites], site,
+                                       id=f"{P}-site", clearable=False)),
+            field("Product", dcc.Dropdown([{"label": p, "value": p} for p in products],
+                                          product, id=f"{P}-product", clearable=False)),
+        ], className="controls"),
+        chart(id=f"{P}-bands", config=figures.GRAPH_CONFIG, **extra),
+        chart(id=f"{P}-service", config=figures.GRAPH_CONFIG, **extra2),
+    ]
+
+
 def layout(run: str | None = None, **_query: Any) -> html.Div:
     try:
         rows = chooser_rows(services.current())
@@ -177,12 +198,11 @@ def layout(run: str | None = None, **_query: Any) -> html.Div:
         dcc.Loading(html.Div(id=f"{P}-cards"), delay_show=300),
         html.Div([
             chart(id=f"{P}-ci", config=figures.GRAPH_CONFIG),
-            html.Div([
-                field("Site", dcc.Dropdown([], None, id=f"{P}-site", clearable=False)),
-                field("Product", dcc.Dropdown([], None, id=f"{P}-product", clearable=False)),
-            ], className="controls"),
-            chart(id=f"{P}-bands", config=figures.GRAPH_CONFIG),
-            chart(id=f"{P}-service", config=figures.GRAPH_CONFIG),
+            # drawn whole by show_run; its own spinner only while show_run draws it (the
+            # charts inside have theirs for a change of site or product)
+            dcc.Loading(html.Div(series_section([], None, [], None), id=f"{P}-series"),
+                        type="circle", delay_show=150,
+                        target_components={f"{P}-series": "children"}),
             html.Div("Fill-rate proxy of the chosen product: each day, the share of its demand "
                      "(weighted by the mean daily demand each stock point serves) at the "
                      "customer-facing stock points that end the day with stock on hand and no "
@@ -213,34 +233,45 @@ def choose_default(wanted: str | None, store: dict | None):
     return pick_run(rows, wanted, (store or {}).get("last_run"))
 
 
+def _no_series(fig) -> list:
+    """The stock and service section without a run: no choices, ``fig`` in both charts."""
+    return series_section([], None, [], None, fig, fig)
+
+
 def show_run(run_id: str | None):
-    """Cards, lineage, KPI interval, waste, cost, excursions and the site/product choices."""
+    """Everything of one run in one round trip: lineage, cards, KPI interval, waste, cost,
+    excursions, the site and product choices, and the stock and service charts of the default
+    pair. (Drawn by a chain of callbacks, each waiting for the one before, the page took two
+    more round trips and drew its charts twice.)"""
     empty = figures.empty_figure("", "Choose a run.")
     if not run_id:
         return (message("No complete run shown: choose one above, or start one from the Scenario "
                         "page.",
-                        "info"), None, empty, empty, empty, empty, [], None, [], None)
+                        "info"), None, empty, empty, empty, empty, _no_series(empty))
     ws = services.current()
     try:
         kind = services.run_record(ws, run_id)["kind"]
         sweep = services.load_sweep(ws, run_id) if kind == "sweep" and "@" not in run_id \
             else None
     except services.UserError as exc:
-        return (message(str(exc), "error"), None, empty, empty, empty, empty, [], None, [], None)
+        return (message(str(exc), "error"), None, empty, empty, empty, empty,
+                _no_series(empty))
     if sweep is not None:
         head, block, fig = sweep_view(sweep)
         none = figures.empty_figure("", "A sweep: see its table and plot above.")
-        return head, block, fig, none, none, none, [], None, [], None
+        return head, block, fig, none, none, none, _no_series(none)
     try:
         data = services.load_run(ws, run_id)
         record = services.run_record(ws, run_id)
     except services.UserError as exc:
-        return (message(str(exc), "error"), None, empty, empty, empty, empty, [], None, [], None)
+        return (message(str(exc), "error"), None, empty, empty, empty, empty,
+                _no_series(empty))
     ts = data.timeseries
     pairs = ts[["site_id", "product_id"]].drop_duplicates() if not ts.empty else ts
     sites = sorted(pairs["site_id"].unique()) if not ts.empty else []
     site, product = default_pair(ts, data.facing, data.by_product)
     products = sorted(pairs.loc[pairs["site_id"] == site, "product_id"]) if site else []
+    bands, service = show_series(run_id, site, product)
     return (
         lineage_line(data, record), kpi_cards(data.summary, id_prefix=P),
         figures.kpi_ci_figure(data.summary),
@@ -250,12 +281,13 @@ def show_run(run_id: str | None):
         figures.cost_breakdown_figure(data.kpis).update_layout(
             title_text="Cost per category (USD, mean, 95 % CI)"),
         figures.excursions_figure(data.kpis, data.excursions_by_lane),
-        [{"label": s, "value": s} for s in sites], site,
-        [{"label": p, "value": p} for p in products], product,
+        series_section(sites, site, products, product, bands, service),
     )
 
 
 def products_of_site(site: str | None, run_id: str | None, current: str | None):
+    """The products stocked at ``site`` in the run, and the one to show: ``current`` when the
+    site stocks it, else the first."""
     if not site or not run_id:
         return [], None
     try:
@@ -269,6 +301,8 @@ def products_of_site(site: str | None, run_id: str | None, current: str | None):
 
 
 def show_series(run_id: str | None, site: str | None, product: str | None):
+    """The stock-and-backlog bands and the fill-rate proxy of one site and product, with the
+    run's disruption windows shaded."""
     if not run_id or not site or not product:
         e = figures.empty_figure("", "Choose a site and a product.")
         return e, e
@@ -283,6 +317,23 @@ def show_series(run_id: str | None, site: str | None, product: str | None):
     service = figures.service_over_time_figure(table, fr, data.warmup_days, product)
     windows = services.run_disruption_windows(services.current(), run_id)
     return figures.shade_windows(bands, windows), figures.shade_windows(service, windows)
+
+
+def series_of(site: str | None, product: str | None, run_id: str | None,
+              site_changed: bool):
+    """The product choices (unchanged unless the site changed: then the site's products,
+    keeping the product when the site stocks it), the product shown and the two charts."""
+    options: Any = dash.no_update
+    if site_changed:
+        options, product = products_of_site(site, run_id, product)
+    bands, service = show_series(run_id, site, product)
+    return options, product, bands, service
+
+
+def change_series(site: str | None, product: str | None, run_id: str | None):
+    """A site or product chosen by the planner (never the run's own choice: see
+    :func:`series_section`)."""
+    return series_of(site, product, run_id, dash.ctx.triggered_id == f"{P}-site")
 
 
 def show_service(run_id: str | None, by: str | None):
@@ -315,20 +366,16 @@ def register_callbacks(app: dash.Dash) -> None:
         Output(f"{P}-lineage", "children"), Output(f"{P}-cards", "children"),
         Output(f"{P}-ci", "figure"), Output(f"{P}-waste", "figure"),
         Output(f"{P}-cost", "figure"), Output(f"{P}-excursions", "figure"),
-        Output(f"{P}-site", "options"), Output(f"{P}-site", "value"),
-        Output(f"{P}-product", "options"), Output(f"{P}-product", "value"),
+        Output(f"{P}-series", "children"),
         Input(f"{P}-run", "value"),
     )(show_run)
     app.callback(
-        Output(f"{P}-product", "options", allow_duplicate=True),
-        Output(f"{P}-product", "value", allow_duplicate=True),
-        Input(f"{P}-site", "value"), State(f"{P}-run", "value"), State(f"{P}-product", "value"),
-        prevent_initial_call=True,
-    )(products_of_site)
-    app.callback(
+        Output(f"{P}-product", "options"), Output(f"{P}-product", "value"),
         Output(f"{P}-bands", "figure"), Output(f"{P}-service", "figure"),
-        Input(f"{P}-run", "value"), Input(f"{P}-site", "value"), Input(f"{P}-product", "value"),
-    )(show_series)
+        Input(f"{P}-site", "value"), Input(f"{P}-product", "value"),
+        State(f"{P}-run", "value"),
+        prevent_initial_call=True,
+    )(change_series)
     app.callback(
         Output(f"{P}-customers", "children"), Output(f"{P}-windows", "children"),
         Input(f"{P}-run", "value"), Input(f"{P}-service-by", "value"),

@@ -16,15 +16,14 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-import supplytwin
 from dashboard.services.checks import UserError
 from dashboard.services.runs import RunData, check_ref, load_run, run_labels
+from dashboard.services.runs import scenario_cached as _scenario_cached
 from dashboard.services.workspace import Workspace
 from supplytwin.experiment import breakdown as bd
 from supplytwin.model import Scenario
@@ -46,14 +45,6 @@ MAP_METRICS: dict[str, tuple[str, str, str]] = {
     "patients_affected": ("patients affected per customer", "count", "difference_worse"),
     "storage_utilisation": ("storage utilisation per site", "rate", "difference_worse"),
 }
-
-
-@lru_cache(maxsize=16)
-def _scenario_cached(path: str, mtime_ns: int, overrides: tuple[str, ...]) -> Scenario | None:
-    try:
-        return supplytwin.load_scenario(path, list(overrides))
-    except Exception:  # noqa: BLE001 - files changed since the run: the page says so
-        return None
 
 
 def run_scenario(run: RunData) -> Scenario | None:

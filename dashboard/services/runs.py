@@ -244,6 +244,17 @@ def _load_run_cached(folder: str, mtime_ns: int, run_id: str, scenario: str,
                    _facing(manifest, side), record_id or run_id, kind)
 
 
+@lru_cache(maxsize=16)
+def scenario_cached(path: str, mtime_ns: int, overrides: tuple[str, ...]) -> Any:
+    """A run's scenario file with its overrides, loaded once per version of the file (the
+    Results page needs it for the demand weights and the disruption windows); None when it
+    no longer loads."""
+    try:
+        return supplytwin.load_scenario(path, list(overrides))
+    except Exception:  # noqa: BLE001 - files changed since the run: the page says so
+        return None
+
+
 def _facing(manifest: Mapping[str, Any], side: str = "") -> pd.DataFrame:
     """Customer-facing stock points and the demand they serve, from the run's scenario (a
     comparison's what-if: its own scenario file)."""
@@ -254,9 +265,9 @@ def _facing(manifest: Mapping[str, Any], side: str = "") -> pd.DataFrame:
         path = files[_side_index(side)]
     if not path or not Path(path).is_file():
         return pd.DataFrame(columns=cols)
-    try:
-        sc = supplytwin.load_scenario(path, list(manifest.get("overrides") or []))
-    except Exception:  # noqa: BLE001 - files changed since the run: fall back to no weights
+    sc = scenario_cached(str(path), Path(path).stat().st_mtime_ns,
+                         tuple(manifest.get("overrides") or ()))
+    if sc is None:  # files changed since the run: fall back to no weights
         return pd.DataFrame(columns=cols)
     net = sc.network
     weights: dict[tuple[str, str], float] = {}

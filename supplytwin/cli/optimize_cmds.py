@@ -261,6 +261,9 @@ def optimize(
                         if ranking.attrs.get("cost_groups") is not None:
                             ranking.attrs["cost_groups"].to_csv(tmp / "cost_groups.csv",
                                                                 index=False)
+                        if ranking.attrs.get("stock_points") is not None:
+                            ranking.attrs["stock_points"].to_csv(
+                                tmp / "stock_points_compared.csv", index=False)
                 if res.explanation is not None:
                     (tmp / "infeasibility.txt").write_text(str(res.explanation) + "\n")
                 summary = _summary(sc, res, options, settings, started, design_path, ranking)
@@ -294,7 +297,12 @@ def optimize(
 
 
 def _evaluate(sc, data, options, settings, n, reps, seed, folder: Path, final: Path, err, sets):
-    from supplytwin.opt.evaluate import cost_groups, evaluate_designs, next_best_designs
+    from supplytwin.opt.evaluate import (
+        cost_groups,
+        evaluate_designs,
+        next_best_designs,
+        stock_point_comparison,
+    )
 
     err.print(f"finding the {n} best distinct designs ...", markup=False)
     designs = next_best_designs(data, n, options, settings)
@@ -304,6 +312,7 @@ def _evaluate(sc, data, options, settings, n, reps, seed, folder: Path, final: P
                                           progress=lambda msg: err.print(msg, markup=False),
                                           sets=sets)
     ranking.attrs["cost_groups"] = cost_groups(evaluated[0]) if evaluated else None
+    ranking.attrs["stock_points"] = stock_point_comparison(evaluated[0]) if evaluated else None
     return ranking
 
 

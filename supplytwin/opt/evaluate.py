@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -169,26 +169,22 @@ class EvaluatedDesign:
     fixed_usd: float
     #: measured days of each replication (horizon - warm-up)
     window_days: float = 365.0
+    #: per stock point and replication: avg_on_hand_units, cost_holding_usd (for the window)
+    stock_points: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def annual_cost(self) -> np.ndarray:
         return self.kpis["annual_cost_usd"].to_numpy()
 
 
-def simulate_replications(scenario: Scenario, reps: int, seed: int) -> pd.DataFrame:
-    """KPIs of replications 0..reps-1 (one row each), with common random numbers."""
-    try:
-        from supplytwin.experiment import run_replications
-    except ImportError:  # the experiment layer is not there: loop over simulate
-        run_replications = None
-    if run_replications is not None:
-        table = run_replications(scenario, reps, seed).kpi_table()
-        return table.reset_index(drop=True)
-    from supplytwin import simulate
+def simulate_replications(scenario: Scenario, reps: int, seed: int
+                          ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """KPIs of replications 0..reps-1 (one row each), with common random numbers, and the
+    stock-point table of every replication (a ``replication`` column)."""
+    from supplytwin.experiment import run_replications
 
-    rows = [{"replication": i, "seed": seed, **simulate(scenario, seed=seed, replication=i).kpis}
-            for i in range(reps)]
-    return pd.DataFrame(rows)
+    result = run_replications(scenario, reps, seed)
+    return result.kpi_table().reset_index(drop=True), result.by_stock_point()
 
 
 def t_interval(values: np.ndarray, confidence: float = 0.95) -> tuple[float, float, float]:
@@ -226,14 +222,14 @@ def evaluate_designs(scenario: Scenario, designs: list[DesignResult], folder: Pa
         if progress:
             progress(f"simulating {label} ({reps} replications)")
         sc = load_scenario(path)
-        table = simulate_replications(sc, reps, seed)
+        table, stock = simulate_replications(sc, reps, seed)
         d = res.data
         fixed = float(sum(d.site_fixed_cost[d.site_index[s]] for s in res.design.open_sites)
                       + sum(d.site_expansion_cost[d.site_index[s]] for s in res.design.expanded))
         expansions = float(sum(d.site_expansion_cost[d.site_index[s]] for s in res.design.expanded))
         # cost_total_usd holds the open sites' fixed costs for the window already
         table = table.assign(annual_cost_usd=table["cost_total_usd"] * 365.0 / window + expansions)
-        evaluated.append(EvaluatedDesign(label, i + 1, res, path, table, fixed, window))
+        evaluated.append(EvaluatedDesign(label, i + 1, res, path, table, fixed, window, stock))
     return ranking(evaluated), evaluated
 
 
@@ -245,6 +241,28 @@ def cost_groups(ev: EvaluatedDesign) -> pd.DataFrame:
     means = ev.kpis.mean(numeric_only=True).to_dict()
     sim = sim_groups_per_year(means, ev.window_days)
     return pd.DataFrame(compare_groups(sim, ev.result.total_by_group()))
+
+
+def stock_point_comparison(ev: EvaluatedDesign) -> pd.DataFrame:
+    """Mean stock on hand and holding cost per year of every stock point, in the model
+    (:mod:`supplytwin.opt.stock`) and simulated (mean over the replications), and the
+    difference: where the model's full-service assumption misses (backorders, waiting)."""
+    keys = ["site_id", "product_id"]
+    model = ev.result.tables.get("stock_points", pd.DataFrame(columns=keys))
+    model = model.rename(columns={"avg_on_hand_units": "model_on_hand_units",
+                                  "holding_usd_per_year": "model_holding_usd_per_year"})
+    sim = pd.DataFrame(columns=[*keys, "sim_on_hand_units", "sim_holding_usd_per_year"])
+    if not ev.stock_points.empty:
+        sim = (ev.stock_points.groupby(keys, as_index=False)
+               [["avg_on_hand_units", "cost_holding_usd"]].mean()
+               .rename(columns={"avg_on_hand_units": "sim_on_hand_units",
+                                "cost_holding_usd": "sim_holding_usd_per_year"}))
+        sim["sim_holding_usd_per_year"] *= 365.0 / ev.window_days
+    out = model[[*keys, "model_on_hand_units", "model_holding_usd_per_year"]].merge(
+        sim, on=keys, how="outer").fillna(0.0)
+    out["sim_minus_model_units"] = out["sim_on_hand_units"] - out["model_on_hand_units"]
+    out = out[(out["model_on_hand_units"] > 0) | (out["sim_on_hand_units"] > 0)]
+    return out.sort_values(keys, ignore_index=True)
 
 
 def ranking(evaluated: list[EvaluatedDesign]) -> pd.DataFrame:

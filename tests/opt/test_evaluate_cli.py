@@ -93,6 +93,13 @@ def test_optimize_evaluate_writes_a_ranking(tmp_path):
     assert alt["units_rerouted_per_year"] > 0 and alt["lanes_added"] + alt["lanes_dropped"] > 0
     assert "design-2 vs the optimum: sites" in r.output and "units/yr rerouted" in r.output
     assert len(list((out / "designs").glob("*.yaml"))) == 2
+    # the optimum's stock on hand per stock point, in the model and simulated
+    sp = pd.read_csv(out / "stock_points_compared.csv")
+    model = pd.read_csv(out / "stock_points.csv")
+    assert sp["model_on_hand_units"].sum() == pytest.approx(model["avg_on_hand_units"].sum())
+    assert (sp["sim_on_hand_units"] >= 0).all() and sp["sim_on_hand_units"].sum() > 0
+    assert sp["sim_minus_model_units"].to_numpy() == pytest.approx(
+        (sp["sim_on_hand_units"] - sp["model_on_hand_units"]).to_numpy())
 
 
 def test_optimize_json(tmp_path):

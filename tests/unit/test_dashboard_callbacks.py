@@ -61,6 +61,21 @@ def _find(component, cls) -> list:
     return out
 
 
+def _components(component) -> list:
+    """Every component in a tree (lists, children), depth first."""
+    out: list = []
+
+    def walk(c):
+        if isinstance(c, list | tuple):
+            for x in c:
+                walk(x)
+        elif c is not None and hasattr(c, "to_plotly_json"):
+            out.append(c)
+            walk(getattr(c, "children", None))
+    walk(component)
+    return out
+
+
 def _text(component) -> str:
     parts: list[str] = []
 
@@ -174,9 +189,18 @@ def test_results_callbacks(ctx):
     lineage, cards = out[0], out[1]
     assert "2 replication(s)" in _text(lineage) and cards.id == "results-cards"
     assert all(isinstance(f, go.Figure) for f in out[2:6])
-    assert out[7] == "DC" and out[9] == "MAB-T"
-    bands, service = res.show_series(b, "DC", "MAB-T")
+    # one round trip draws the stock and service charts too, for the default pair it chose
+    section = {c.id: c for c in _components(out[6]) if getattr(c, "id", None)}
+    assert section["results-site"].value == "DC" and section["results-product"].value == "MAB-T"
+    bands, service = section["results-bands"].figure, section["results-service"].figure
     assert len(bands.data) == 4 and len(service.data) == 2
+    assert "DC / MAB-T" in bands.layout.title.text
+    assert res.show_series(b, "DC", "MAB-T")[0].to_plotly_json() == bands.to_plotly_json()
+    # a planner's choice of site gives that site's products; of product, only the charts
+    options, product, bands2, service2 = res.series_of("DC", None, b, site_changed=True)
+    assert options == [{"label": "MAB-T", "value": "MAB-T"}] and product == "MAB-T"
+    assert len(bands2.data) == 4 and len(service2.data) == 2
+    assert res.series_of("DC", "MAB-T", b, site_changed=False)[:2] == (no_update, "MAB-T")
     assert "No complete run" in _text(res.show_run(None)[0])
     assert "is not a run id" in _text(res.show_run("../../etc/passwd")[0])
     assert res.choose_default(None, {"last_run": a}) == a
