@@ -205,6 +205,9 @@ class DesignData:
     #: mean replenishment lead time (days): units on order = inflow per day x this
     arc_on_order_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
     prod_on_order_days: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: initial stock that stays where nothing reaches or drains it: (site index, product,
+    #: units, holding USD per year while the site is open)
+    stranded: list[tuple[int, str, float, float]] = field(default_factory=list)
 
     # ---- derived -------------------------------------------------------------------------------
     @property

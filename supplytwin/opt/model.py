@@ -206,6 +206,8 @@ def _build(data: DesignData, opts: DesignOptions) -> pe.ConcreteModel:
         return m
     const = float(sum(data.site_fixed_cost[i] for i in range(n_sites)
                       if not data.site_candidate[i] and data.site_open_now[i]))
+    const += float(sum(usd for s, _p, _u, usd in data.stranded
+                       if not data.site_candidate[s] and data.site_open_now[s]))
     terms: list[Term] = []
     terms += [(float(data.site_fixed_cost[data.site_index[s]]), m.y[s]) for s in cand
               if data.site_fixed_cost[data.site_index[s]]]
@@ -250,7 +252,12 @@ def _on_hand(m, ctx: _Context, X: list, Q: list) -> list[Term]:
     m.oh = pe.Var(list(rows), within=pe.NonNegativeReals, dense=True)
     m.on_hand = pe.Constraint(list(rows), rule=lambda m, n: row(
         [(1.0, m.oh[n])] + rows[n][0], 0.0, None, rows[n][1]))
-    return [(float(data.node_hold_usd[n]), m.oh[n]) for n in rows]
+    terms = [(float(data.node_hold_usd[n]), m.oh[n]) for n in rows]
+    # stranded initial stock: held while its site is open (a constant for a fixed site)
+    for s, _p, _units, usd in data.stranded:
+        if ctx.open_var[s] is not None:
+            terms.append((usd, ctx.open_var[s]))
+    return terms
 
 
 # ---------------------------------------------------------------- flow families ----------------

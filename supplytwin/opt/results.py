@@ -204,13 +204,18 @@ def _stock_points(data: DesignData, design: Design, x: np.ndarray, q: np.ndarray
     on_hand = np.where(data.node_hold_usd > 0,
                        np.maximum(on_hand + data.node_on_hand_fixed * is_open, 0.0), 0.0)
     keep = is_open & ((in_per_day > 0) | (on_hand > 0))
+    stranded = [(data.sites[s], p, units, usd) for s, p, units, usd in data.stranded
+                if data.sites[s] in design.open_sites]
     return pd.DataFrame({
-        "site_id": [data.sites[data.node_site[n]] for n in np.flatnonzero(keep)],
-        "product_id": [data.node_product[n] for n in np.flatnonzero(keep)],
-        "inflow_units_per_day": in_per_day[keep],
-        "on_order_units": on_order[keep],
-        "avg_on_hand_units": on_hand[keep],
-        "holding_usd_per_year": (on_hand * data.node_hold_usd)[keep],
+        "site_id": [data.sites[data.node_site[n]] for n in np.flatnonzero(keep)]
+        + [s for s, _p, _u, _usd in stranded],
+        "product_id": [data.node_product[n] for n in np.flatnonzero(keep)]
+        + [p for _s, p, _u, _usd in stranded],
+        "inflow_units_per_day": [*in_per_day[keep], *(0.0 for _ in stranded)],
+        "on_order_units": [*on_order[keep], *(0.0 for _ in stranded)],
+        "avg_on_hand_units": [*on_hand[keep], *(u for _s, _p, u, _usd in stranded)],
+        "holding_usd_per_year": [*(on_hand * data.node_hold_usd)[keep],
+                                 *(usd for _s, _p, _u, usd in stranded)],
     })
 
 

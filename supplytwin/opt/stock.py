@@ -249,7 +249,9 @@ def fill_stock_terms(net: Network, data: DesignData) -> None:
     ``node_hold_usd`` (USD per unit on hand per year), ``node_on_hand_fixed`` (units while the
     site is open), ``arc_on_hand_days`` / ``prod_on_hand_days`` (units on hand per unit per day
     of inflow over the arc / from production) and ``arc_on_order_days`` / ``prod_on_order_days``
-    (the replenishment lead times W, for the on-order report).
+    (the replenishment lead times W, for the on-order report); ``stranded``: the initial stock
+    of stock points the model leaves out because nothing can reach or drain them (site, product,
+    units, USD per year while the site is open).
     """
     n_nodes = len(data.node_site)
     hold = np.zeros(n_nodes)
@@ -293,6 +295,17 @@ def fill_stock_terms(net: Network, data: DesignData) -> None:
             else:  # the design's new days-of-supply row: lead + review + safety days
                 safety = z * math.sqrt(w + REVIEW_DAYS) * data.product_cv.get(p, 0.5)
                 arc_on_hand[a] = REVIEW_DAYS / 2.0 + safety
+    # stock points no lane or production reaches or drains (pruned from the model): their
+    # initial stock stays on hand as long as the site is open
+    stranded: dict[tuple[str, str], float] = defaultdict(float)
+    for row in net.initial_stock:
+        key = (row.site_id, row.product_id)
+        if (key in net.policies and key not in data.node_index and row.site_id in data.site_index
+                and not net.sites[row.site_id].is_external_supplier):
+            stranded[key] += row.quantity_units
+    data.stranded = [(data.site_index[s], p, units,
+                      units * data.product_value[p] * data.holding_rate)
+                     for (s, p), units in sorted(stranded.items())]
     data.node_hold_usd = hold
     data.node_on_hand_fixed = fixed
     data.arc_on_hand_days = arc_on_hand

@@ -16,7 +16,9 @@ one-for-one, 1 day on the lane): position 100, on order 20/day x 1 day = 20, on 
 ((s,S) = (200,400), batches of 100, one line, 1-day cycle): the position steps 400, 380, ...,
 220 (mean (200 + 20 + 400) / 2 = 310); each order of 200 units is 2 batches made one after the
 other (lead 1 and 2 days, mean 1.5), so on order 20 x 1.5 = 30 and on hand 280. Stock 360 units
-x 100 USD x 0.2 a year = 7,200 USD a year.
+x 100 USD x 0.2 a year = 7,200 USD a year. DEPOT is asked for nothing, so its 30 units stay
+(the optimiser leaves such a stock point out of the flows and counts its stock while the site
+is open): 600 USD a year more.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def deterministic_network(tmp: Path) -> Path:
         {"site_id": "DC2", "kind": "distribution_centre", "latitude": 47, "longitude": 3,
          "capacity_crt_units": 100000, "fixed_cost_usd_per_year": 90_000,
          "handling_cost_usd_per_unit": 0.5, "candidate": "true", "is_open": "false"},
+        # an open depot that holds 30 units no customer is served from: stock stranded there
+        {"site_id": "DEPOT", "kind": "distribution_centre", "latitude": 49, "longitude": 4},
         {"site_id": "C1", "kind": "customer", "latitude": 45, "longitude": 1},
         {"site_id": "C2", "kind": "customer", "latitude": 45, "longitude": 2},
     ])
@@ -73,6 +77,9 @@ def deterministic_network(tmp: Path) -> Path:
                           "cost_per_unit_usd": 3.0, "cost_per_shipment_usd": 20,
                           "departure_schedule": "daily", "packaging": "ambient",
                           "co2_kg_per_unit": 0.2})
+    lanes.append({"lane_id": "L-PL-DEPOT", "origin_id": "PL", "destination_id": "DEPOT",
+                  "mode": "road", "transit_time_days": "fixed(1)", "cost_per_unit_usd": 1.0,
+                  "departure_schedule": "on_demand", "packaging": "ambient"})
     write_table(tmp / "lanes.csv", lanes)
     write_table(tmp / "policies.csv", [
         {"site_id": "PL", "product_id": "P", "policy": "s_S", "reorder_point_units": 200,
@@ -81,10 +88,13 @@ def deterministic_network(tmp: Path) -> Path:
          "sources": "L-PL-DC1"},
         {"site_id": "DC2", "product_id": "P", "policy": "base_stock", "order_up_to_units": 100,
          "sources": "L-PL-DC2"},
+        {"site_id": "DEPOT", "product_id": "P", "policy": "base_stock", "order_up_to_units": 30,
+         "sources": "L-PL-DEPOT"},
     ])
     write_table(tmp / "initial_stock.csv", [
         {"site_id": "PL", "product_id": "P", "lot_id": "L0", "quantity_units": 400},
-        {"site_id": "DC1", "product_id": "P", "lot_id": "L1", "quantity_units": 100}])
+        {"site_id": "DC1", "product_id": "P", "lot_id": "L1", "quantity_units": 100},
+        {"site_id": "DEPOT", "product_id": "P", "lot_id": "L2", "quantity_units": 30}])
     demand = []
     for c, q in DAILY.items():
         series = f"series_{c}.csv"
@@ -106,7 +116,7 @@ def deterministic_network(tmp: Path) -> Path:
 def test_simulated_cost_groups_equal_the_optimisers(tmp_path):
     sc = load_scenario(deterministic_network(tmp_path / "net"))
     res = optimise(sc, settings=SolverSettings(mip_gap=1e-9))
-    assert res.ok and res.design.open_sites == {"PL", "DC1"}
+    assert res.ok and res.design.open_sites == {"PL", "DC1", "DEPOT"}
     design = load_scenario(write_design(sc, res, tmp_path / "design"))
     run = simulate(design, seed=1)
     window = design.simulation.horizon_days - design.simulation.warmup_days
@@ -117,14 +127,14 @@ def test_simulated_cost_groups_equal_the_optimisers(tmp_path):
     for g in ("production", "transport", "handling", "holding", "fixed"):
         assert sim[g] == pytest.approx(opt[g], rel=0.01), g
     # the hand-computed figures of the module docstring, per stock point, on both sides
-    expected = {("PL", "P"): 280.0, ("DC1", "P"): 80.0}
+    expected = {("PL", "P"): 280.0, ("DC1", "P"): 80.0, ("DEPOT", "P"): 30.0}
     opt_sp = res.tables["stock_points"].set_index(["site_id", "product_id"])
     sim_sp = run.stock_points.set_index(["site_id", "product_id"])
     for key, units in expected.items():
         assert opt_sp.loc[key, "avg_on_hand_units"] == pytest.approx(units, rel=1e-9), key
         assert sim_sp.loc[key, "avg_on_hand_units"] == pytest.approx(units, rel=0.01), key
         assert opt_sp.loc[key, "holding_usd_per_year"] == pytest.approx(units * 100 * 0.2)
-    assert opt["holding"] == pytest.approx(7200.0)
+    assert opt["holding"] == pytest.approx(7800.0)
     assert sim_sp["cost_holding_usd"].sum() == pytest.approx(run.kpis["cost_holding_usd"])
     # nothing is wasted or short on either side
     assert sim["waste"] == 0 and sim["penalty"] == 0 and opt["penalty"] == 0
