@@ -89,6 +89,12 @@ def test_every_whatif_opens_with_its_own_kpis(battery):
         assert [(w["start_day"], w["end_day"]) for w in windows] == [
             (row["start_day"], row["start_day"] + row["duration_days"])]
     assert bites >= 2  # PK down 3 and 12 days at least (the packaging site feeds everything)
+    # a what-if against the base in Compare: same seed, so paired replication by replication
+    k = 1 + list(csv["whatif"]).index("PK down 12d")
+    diff, note = services.compare_runs(ws, [rid, f"{rid}@whatif{k}"])
+    fr = diff.set_index("kpi").loc["fill_rate"]
+    assert bool(fr["paired"]) and "paired by replication" in note
+    assert fr["difference"] == pytest.approx(csv.loc[k - 1, "fill_rate_diff"], abs=1e-9)
     assert services.run_disruption_windows(ws, rid) == []  # the base has none
 
 
