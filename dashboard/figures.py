@@ -26,6 +26,7 @@ from dashboard.services import (
     paired_difference_figure,
     waste_figure,
 )
+from supplytwin.report.figures import template_for
 
 __all__ = [
     "cost_breakdown_figure", "design_cost_figure", "design_map_figure", "empty_figure", "excursions_figure", "filter_network",
@@ -58,7 +59,7 @@ def _esc(x: object) -> str:
 
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
-        template=TEMPLATE, font=FONT, height=height,
+        template=template_for(fig, TEMPLATE), font=FONT, height=height,
         title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top",
                "yref": "container", "pad": {"t": 10}, "font": {"size": 15}},
         margin={"l": 10, "r": 10, "t": 80, "b": 40}, hoverlabel={"align": "left"},

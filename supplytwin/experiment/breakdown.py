@@ -89,11 +89,13 @@ def impact_by_replication(by_customer: pd.DataFrame, attributes: pd.DataFrame | 
     df = df.assign(demand_units=demand, unfilled_units=unfilled,
                    lost_units=df["lost_units"].astype(float),
                    patients_affected=unfilled * df["patients_per_unit"].astype(float))
-    g = df.groupby([*keys, "replication"], as_index=False, dropna=False).agg(
-        demand_units=("demand_units", "sum"), unfilled_units=("unfilled_units", "sum"),
-        lost_units=("lost_units", "sum"),
-        # min_count=1: a group whose patients per unit are all unknown stays unknown (NaN)
-        patients_affected=("patients_affected", lambda s: s.sum(min_count=1)))
+    grouped = df.groupby([*keys, "replication"], dropna=False)
+    g = grouped.agg(demand_units=("demand_units", "sum"), unfilled_units=("unfilled_units", "sum"),
+                    lost_units=("lost_units", "sum"))
+    # min_count=1: a group whose patients per unit are all unknown stays unknown (NaN); as a
+    # method, not a lambda per group (that took 0.2 s of a 30-replication Results page)
+    g["patients_affected"] = grouped["patients_affected"].sum(min_count=1)
+    g = g.reset_index()
     g["fill_rate"] = 1.0 - g["unfilled_units"] / g["demand_units"].where(g["demand_units"] > 0)
     return g[cols]
 

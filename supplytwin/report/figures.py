@@ -14,10 +14,12 @@ import html
 import math
 import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+import plotly.io as pio
 from plotly.subplots import make_subplots
 
 from supplytwin.experiment.stats import Estimate, t_interval
@@ -27,7 +29,7 @@ from supplytwin.sim.kpis import KPI_DOCS
 __all__ = [
     "COST_CATEGORIES", "DIFFERENCE_COLUMNS", "SERVICE_KPIS", "clip_ci", "cost_breakdown_figure",
     "inventory_band_figure", "kpi_ci_figure", "network_map_figure", "normalise_differences",
-    "paired_difference_figure", "waste_figure",
+    "paired_difference_figure", "template_for", "waste_figure",
 ]
 
 #: KPIs shown by :func:`kpi_ci_figure` unless told otherwise (all fractions).
@@ -116,9 +118,25 @@ def _diff_unit(kpi: str) -> str:
     return "percentage points" if _unit(kpi) == "fraction" else _unit(kpi)
 
 
+@lru_cache(maxsize=64)
+def _template(name: str, trace_types: tuple[str, ...]) -> go.layout.Template:
+    full = pio.templates[name]
+    return go.layout.Template(layout=full.layout,
+                              data={t: full.data[t] for t in trace_types if full.data[t]})
+
+
+def template_for(fig: go.Figure, name: str = TEMPLATE) -> go.layout.Template:
+    """The template ``name`` as far as ``fig`` uses it: its whole layout part and its defaults
+    for the trace types ``fig`` draws (the defaults of other trace types apply to no trace of
+    it). The same look; but plotly copies and validates a figure's template when it is set,
+    and the whole of plotly_white (defaults for 24 trace types) took half the time of building
+    the Results page's figures and 7 KB of each figure's JSON."""
+    return _template(name, tuple(sorted({trace.type for trace in fig.data})))
+
+
 def _style(fig: go.Figure, title: str, height: int) -> go.Figure:
     fig.update_layout(
-        template=TEMPLATE, font=FONT, height=height,
+        template=template_for(fig), font=FONT, height=height,
         title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top", "yref": "container",
                    "pad": {"t": 12}, "font": {"size": 16}},
         margin={"l": 10, "r": 10, "t": 80, "b": 40},

@@ -13,7 +13,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.conftest import SCENARIOS, record_timing
+from tests.browser.conftest import SCENARIOS, record_timing, screenshot
 from tests.browser.test_dashboard_browser import _visible, _wait
 
 pytestmark = pytest.mark.browser
@@ -81,7 +81,9 @@ def test_results_of_a_30_replication_run_draw_within_the_bound(dash_duo, thirty)
     WebDriverWait(driver, 120, poll_frequency=0.05).until(_drawn)
     seconds = time.perf_counter() - t0
     record_timing("results_30_replications_draw_s.baseline", seconds)
+    print(f"Results of a 30-replication baseline run drawn in {seconds:.2f} s")
     assert seconds < BOUND_S
+    screenshot(driver, "results-30-replications")  # docs/img/dashboard-results.png: a copy
     assert "30 replication(s)" in driver.find_element(By.ID, "results-lineage").text
     # the tables below download as CSV and Excel
     assert driver.find_elements(By.CSS_SELECTOR, "#results-service-table .table-export button")
