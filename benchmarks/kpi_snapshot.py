@@ -3,8 +3,9 @@
     python -m benchmarks.kpi_snapshot save  /tmp/before.pkl
     python -m benchmarks.kpi_snapshot check /tmp/before.pkl
 
-``save`` runs every ``scenarios/*.yaml`` with a fixed seed and stores its KPIs, KPIs by
-product, daily time series, service by customer, units and excursions by lane and mass balance.
+``save`` runs every ``scenarios/*.yaml`` and the reference case of ``peer.py`` with a fixed
+seed and stores its KPIs, KPIs by product, daily time series, service by customer,
+per-stock-point KPIs, units and excursions by lane and mass balance.
 ``check`` reruns them and reports every difference (exact equality, NaN equal to NaN): a speed
 change must not move a single bit of any of them. Exit code 1 when anything differs.
 """
@@ -20,23 +21,38 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED = 12345
 
 
-def snapshot() -> dict[str, dict]:
+def _scenarios():
+    """Every bundled scenario, and the peer benchmark's reference case (its only run with
+    zero-day customer trips and an unlimited source)."""
+    import tempfile
+
     from supplytwin.scenario import load_scenario
+
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        yield path.stem, load_scenario(path)
+    from benchmarks.peer import reference_scenario
+
+    with tempfile.TemporaryDirectory() as tmp:
+        yield "peer-reference", reference_scenario(Path(tmp))
+
+
+def snapshot() -> dict[str, dict]:
     from supplytwin.sim import simulate
 
     out: dict[str, dict] = {}
-    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
-        r = simulate(load_scenario(path), SEED)
-        out[path.stem] = {
+    for name, scenario in _scenarios():
+        r = simulate(scenario, SEED)
+        out[name] = {
             "kpis": dict(r.kpis),
             "kpis_by_product": r.kpis_by_product.reset_index(drop=True),
             "timeseries": r.timeseries.reset_index(drop=True),
             "service_by_customer": r.service_by_customer.reset_index(drop=True),
+            "stock_points": r.stock_points.reset_index(drop=True),
             "units_by_lane": dict(sorted(r.units_by_lane.items())),
             "excursions_by_lane": dict(sorted(r.excursions_by_lane.items())),
             "mass_balance": r.mass_balance.reset_index(drop=True),
         }
-        print(f"  {path.stem}: {r.wall_seconds:.2f} s", flush=True)
+        print(f"  {name}: {r.wall_seconds:.2f} s", flush=True)
     return out
 
 

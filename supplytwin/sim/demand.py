@@ -16,7 +16,7 @@ from stock that meets the customer's minimum remaining shelf life at shipment.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from supplytwin.model import DemandProcess, DemandRow, UnmetDemand
@@ -27,18 +27,6 @@ if TYPE_CHECKING:
 
 def seasonal_factor(day_of_year: float, amplitude: float, peak_day: float) -> float:
     return 1.0 + amplitude * math.cos(2 * math.pi * (day_of_year - peak_day) / 365.0)
-
-
-def rate_shape(model: Model, d: DemandRow) -> Callable[[float], float]:
-    """t -> rate(t) / orders_per_day: seasonality and trend, without surges (evaluated for
-    every candidate arrival, so the stream's constants are bound once here)."""
-    doy0, amp, peak = model.day0_of_year, d.seasonality_amplitude, d.seasonality_peak_day
-    trend = d.trend_per_year
-
-    def shape(t: float) -> float:
-        return seasonal_factor((doy0 + t) % 365.0, amp, peak) * (1.0 + trend * t / 365.0)
-
-    return shape
 
 
 def _max_shape(model: Model, d: DemandRow) -> float:
@@ -54,9 +42,9 @@ BLOCK = 256
 def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
     """Start the base order stream (or, with ``surge``, the extra orders of surges).
 
-    The stream is a chain of timeouts, each with a callback that places the order and schedules
-    the next arrival, not a SimPy process: resuming a process costs more than calling a
-    callback, and this runs for every candidate arrival. The next arrival is scheduled after
+    The stream is a chain of scheduled calls (:meth:`Clock.call_later`), each of which places
+    the order and schedules the next arrival, not a SimPy process: resuming a process costs
+    more than calling a function, and this runs for every candidate arrival. The next arrival is scheduled after
     the order is placed, as a process would, so events keep their order."""
     env = model.env
     tag = "demand.surge" if surge else "demand"
@@ -70,38 +58,46 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
     if lam_max <= 0:
         return
     varying = d.seasonality_amplitude > 0 or d.trend_per_year != 0
-    shape = rate_shape(model, d)
+    # the rate's shape t -> seasonal_factor(day of year) x trend(t), without surges, evaluated
+    # inline for every candidate arrival (same arithmetic as seasonal_factor), constants bound here
+    doy0, amp, peak = model.day0_of_year, d.seasonality_amplitude, d.seasonality_peak_day
+    trend = d.trend_per_year
+    two_pi = 2 * math.pi
+    cos = math.cos
     disrupted = model.demand_disrupted(key)
     factor = model.dis.demand_factor
-    order = model.customer_order
+    place = partial(model.customer_order_of, d.customer_id, d.product_id)
     size_dist = d.order_size_units
-    timeout = env.timeout
+    call_later = env.call_later
     block = iter(())
-    pending = (0.0, 0.0)  # the thinning draw and size of the arrival on its way
 
     def schedule_next() -> None:
-        nonlocal block, pending
+        nonlocal block
         try:
-            gap, u, size = next(block)
+            draw = next(block)  # (gap, thinning draw, size) of the next candidate arrival
         except StopIteration:
             gaps = rng_gap.exponential(1.0 / lam_max, BLOCK)
             us = rng_thin.random(BLOCK)
             sizes = size_dist.sample_n(rng_size, BLOCK)
             block = zip(gaps.tolist(), us.tolist(), sizes.tolist(), strict=True)
-            gap, u, size = next(block)
-        pending = (u, size)
-        timeout(gap).callbacks.append(arrive)
+            draw = next(block)
+        call_later(draw[0], arrive, draw)
 
-    def arrive(_event) -> None:
-        u, size = pending
-        accept = shape(env.now) / shape_max if varying else 1.0
+    def arrive(draw: tuple[float, float, float]) -> None:
+        _gap, u, size = draw
+        if varying:
+            t = env._now
+            accept = ((1.0 + amp * cos(two_pi * ((doy0 + t) % 365.0 - peak) / 365.0))
+                      * (1.0 + trend * t / 365.0)) / shape_max
+        else:
+            accept = 1.0
         if disrupted:
             f = factor(*key)
             accept *= max(0.0, f - 1.0) / (surge_max - 1.0) if surge else min(1.0, f)
         elif surge:
             accept = 0.0
         if u < accept:
-            order(d, max(1.0, float(round(size))))
+            place(max(1.0, float(round(size))))
         schedule_next()
 
     schedule_next()

@@ -77,6 +77,10 @@ class DisruptionState:
         self.delayable_lanes: set[str] = {
             l for d in network.active_disruptions if d.kind == DisruptionKind.LANE_DELAY
             for l in self._lanes_of(d)}
+        #: lanes whose excursion hazard some spike can raise (the others skip the factor)
+        self.spikable_lanes: set[str] = {
+            l for d in network.active_disruptions if d.kind == DisruptionKind.EXCURSION_SPIKE
+            for l in (self._lanes_of(d) or list(network.lanes))}
         for d in network.active_disruptions:
             env.process(self._run(d, streams))
 

@@ -23,6 +23,7 @@ from supplytwin.model.enums import TemperatureClass
 from supplytwin.sim import demand as demand_mod
 from supplytwin.sim import initial_state
 from supplytwin.sim.capacity import DailyCapacity
+from supplytwin.sim.clock import Clock
 from supplytwin.sim.disruptions import DisruptionState
 from supplytwin.sim.external_supply import ExternalSupplier, SupplyOutlet
 from supplytwin.sim.inventory import Order, Request, Stockpoint
@@ -55,7 +56,7 @@ class Model:
         self.scenario = scenario
         self.net = scenario.network
         sim = scenario.simulation
-        self.env = simpy.Environment()
+        self.env = Clock()
         self.streams = RandomStreams(seed, replication)
         self.recorder = Recorder(sim.warmup_days, log_events)
         start = sim.start_date
@@ -86,9 +87,6 @@ class Model:
             if (cap := row.storage_capacity_units(tc)) is not None
         }
 
-        #: each lane's mode as the plain string the tallies are keyed by (read per departure;
-        #: an enum's .value is a descriptor call)
-        self._mode_value = {lid: row.mode.value for lid, row in self.net.lanes.items()}
         open_sites = {s for s, row in self.net.sites.items() if row.is_open}
         #: dock capacity of sites with a handling_capacity_units_per_day: receipts off lanes and
         #: picks onto lanes share it, first come first served; what does not fit waits a day
@@ -203,11 +201,6 @@ class Model:
             sp.add_parcels([Parcel(lot, row.quantity_units)])
 
     # ---- hooks used by the parts ------------------------------------------------------------
-    def season_factor(self, t: float) -> float:
-        cc = self.scenario.cold_chain
-        doy = (self.day0_of_year + t) % 365.0
-        return demand_mod.seasonal_factor(doy, cc.seasonal_amplitude, cc.seasonal_peak_day)
-
     def pick_lane(self, lanes: list[LaneRow]) -> LaneRow:
         """The source lane for an order, in the order of preference:
 
@@ -269,9 +262,8 @@ class Model:
         else:
             sp, lane_model = stream.served_by[self.pick_lane(stream.lanes).lane_id]
         backorder = stream.backorder if backorder is None else backorder
-        served = sp.request(Request(quantity, lane_model.shipper(None, order),
-                                    stream.min_shelf_life_frac, order), backorder=backorder)
-        order.filled_immediately_units = served
+        served = sp.serve_customer(quantity, lane_model, order, stream.min_shelf_life_frac,
+                                   backorder)  # sets order.filled_immediately_units
         if counts:
             t = self.recorder.tally[product_id]
             t.demand_units += quantity
@@ -371,27 +363,16 @@ class Model:
         rec.event(self.env.now, "release", lot_id=lot.lot_id, product_id=product_id,
                   site_id=site_id, quantity_units=output)
 
-    def record_departure(self, lane: LaneRow, load: list[Shipment], units: float,
-                         excursion: bool) -> None:
+    def log_departure(self, lane: LaneRow, load: list[Shipment]) -> None:
+        """Event log of a departure (its tallies are kept by ``Lane._dispatch``)."""
         rec = self.recorder
         now = self.env.now
-        if now >= rec.warmup:  # counts after the warm-up
-            mode = self._mode_value[lane.lane_id]
-            rec.costs.transport += lane.cost_per_shipment_usd + lane.cost_per_unit_usd * units
-            rec.co2_kg_by_mode[mode] += lane.co2_kg_per_unit * units
-            rec.shipments_by_mode[mode] += 1
-            rec.units_by_lane[lane.lane_id] += units
-            if excursion:
-                rec.excursions_by_lane[lane.lane_id] += 1
-                for s in load:
-                    rec.tally[s.product_id].excursions += 1
-        if rec.log_events:
-            for s in load:
-                for p in s.parcels:
-                    rec.event(now, "ship", lot_id=p.lot.lot_id, product_id=p.lot.product_id,
-                              lane_id=lane.lane_id, site_id=lane.origin_id,
-                              to_site_id=lane.destination_id, quantity_units=p.quantity_units,
-                              order_id=s.order.order_id if s.order else None)
+        for s in load:
+            for p in s.parcels:
+                rec.event(now, "ship", lot_id=p.lot.lot_id, product_id=p.lot.product_id,
+                          lane_id=lane.lane_id, site_id=lane.origin_id,
+                          to_site_id=lane.destination_id, quantity_units=p.quantity_units,
+                          order_id=s.order.order_id if s.order else None)
 
     # ---- arrivals ---------------------------------------------------------------------------
     def arrive(self, lane: LaneRow, sh: Shipment, excursion_hours: float) -> None:

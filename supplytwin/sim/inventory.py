@@ -27,6 +27,11 @@ from supplytwin.sim.recorder import Level
 
 if TYPE_CHECKING:
     from supplytwin.sim.engine import Model
+    from supplytwin.sim.transport import Lane
+
+
+# policy kinds compared on every review (module constants: an enum member lookup costs more)
+_BASE_STOCK, _S_S, _R_Q = PolicyKind.BASE_STOCK, PolicyKind.S_S, PolicyKind.R_Q
 
 
 @dataclass(slots=True, eq=False)
@@ -106,6 +111,12 @@ class Stockpoint:
         #: books of unlimited storage would be written on every stock change, never read)
         self._storage_limited = self.storage_key in m.storage_capacity
         self._env = m.env
+        self._warmup = m.recorder.warmup
+        # the policy's kind and levels, read on every review
+        self._kind = self.policy.policy
+        self._s = self.policy.reorder_point_units
+        self._S = self.policy.order_up_to_units
+        self._Q = self.policy.order_quantity_units
         self._is_make = self.policy.is_make
         #: (upstream stock point, lane) when this stock point has one source lane; resolved on
         #: the first order, once every stock point exists
@@ -130,7 +141,7 @@ class Stockpoint:
         return parcels, taken
 
     def _stock_changed(self, delta: float) -> None:
-        self.on_hand.set(self._env.now, self.stock.units)
+        self.on_hand.set(self._env._now, self.stock.units)
         if self._storage_limited:
             self.model.storage_change(self.storage_key, delta)
 
@@ -187,6 +198,56 @@ class Stockpoint:
         self.review()
         return served
 
+    def serve_customer(self, quantity: float, lane: Lane, order: Order,
+                       min_shelf_life_frac: float | None, backorder: bool) -> float:
+        """A customer order: as :meth:`request` with a request that ships on ``lane`` to
+        ``order``, but a :class:`Request` (and its shipper) is made only for what must wait in
+        the backlog; what is picked now goes straight onto the lane. Returns units served."""
+        served = 0.0
+        if self._site_gate.is_open and not (self.backlog and backorder):
+            now = self._env._now
+            parcels, served = self.stock.pick(
+                quantity, now if min_shelf_life_frac is None
+                else now + min_shelf_life_frac * self.shelf_life_days)
+            if parcels:
+                self._stock_changed(-served)
+                quantity -= served
+        if quantity > 1e-9:
+            self._stockout_this_cycle = True
+            if backorder:
+                req = Request(quantity, lane.shipper(None, order), min_shelf_life_frac, order)
+                self.backlog.append(req)
+                self._backlog_add(req, quantity)
+            else:
+                order.lost_units += quantity
+                self.model.record_lost(order, quantity)
+        order.filled_immediately_units = served
+        if served:
+            # shipped after the order's outcome is booked: a trip of no time delivers at once
+            # (Lane._dispatch), and the order must know its lost and filled units when it
+            # completes
+            lane.ship_to_customer(parcels, served, order)
+        if self.continuous_review:
+            self.review()
+        return served
+
+    def serve_replenishment(self, quantity: float, lane: Lane, destination: Stockpoint) -> None:
+        """A replenishment order of ``destination`` arriving over ``lane``: as :meth:`request`
+        (always backordered, no shelf-life requirement), a :class:`Request` made only for what
+        must wait."""
+        if self._site_gate.is_open and not self.backlog:
+            parcels, served = self.stock.pick(quantity, self._env._now)
+            if parcels:
+                self._stock_changed(-served)
+                quantity -= served
+                lane.ship_to_stockpoint(parcels, served, destination)
+        if quantity > 1e-9:
+            req = Request(quantity, lane.shipper(destination, None))
+            self.backlog.append(req)
+            self.backlog_units += quantity
+        if self.continuous_review:
+            self.review()
+
     def _backlog_add(self, req: Request, delta: float) -> None:
         self.backlog_units += delta
         if req.order is not None:
@@ -214,20 +275,19 @@ class Stockpoint:
     def review(self) -> None:
         if not self.continuous_review:
             return
-        pol = self.policy
-        kind = pol.policy
+        kind = self._kind
         ip = self.stock.units + self.on_order_units - self.backlog_units  # the position
         qty = 0.0
-        if kind == PolicyKind.BASE_STOCK:
-            if ip < pol.order_up_to_units - 1e-9:
-                qty = pol.order_up_to_units - ip
-        elif ip > pol.reorder_point_units:
+        if kind is _BASE_STOCK:
+            if ip < self._S - 1e-9:
+                qty = self._S - ip
+        elif ip > self._s:
             pass  # (s,S) and (r,Q) order only at or below the reorder point
-        elif kind == PolicyKind.S_S:
-            qty = pol.order_up_to_units - ip
-        elif kind == PolicyKind.R_Q:
-            n = math.floor((pol.reorder_point_units - ip) / pol.order_quantity_units) + 1
-            qty = n * pol.order_quantity_units
+        elif kind is _S_S:
+            qty = self._S - ip
+        elif kind is _R_Q:
+            n = math.floor((self._s - ip) / self._Q) + 1
+            qty = n * self._Q
         if qty > 1e-9:
             self.place_order(qty)
 
@@ -249,7 +309,7 @@ class Stockpoint:
             yield env.timeout(pol.review_period_days)
 
     def _close_cycle(self) -> None:
-        if self._env.now >= self.model.recorder.warmup:  # counts after the warm-up
+        if self._env._now >= self._warmup:  # counts after the warm-up
             self.cycles += 1
             self.cycles_with_stockout += self._stockout_this_cycle
         self._stockout_this_cycle = False
@@ -270,7 +330,10 @@ class Stockpoint:
             if quantity > 0:
                 upstream, lane_model = self._sole_source
                 self.on_order_units += quantity
-                upstream.request(Request(quantity, lane_model.shipper(self, None)))
+                if upstream.__class__ is Stockpoint:
+                    upstream.serve_replenishment(quantity, lane_model, self)
+                else:  # an external supplier's outlet
+                    upstream.request(Request(quantity, lane_model.shipper(self, None)))
             return
         for lane, q in self._split(quantity):
             if q <= 0:

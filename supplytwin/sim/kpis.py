@@ -271,13 +271,17 @@ def _cold_storage(model: Model, measured: pd.DataFrame) -> tuple[float, float]:
     caps = {key: c for key, c in model.storage_capacity.items() if key[1] in COLD and c}
     if not caps:
         return float("nan"), float("nan")
-    used: dict[tuple[str, TemperatureClass], list[float]] = defaultdict(list)
+    used: dict[tuple[str, TemperatureClass], np.ndarray] = {}
     if len(measured):
         tclass = measured["product_id"].map(lambda p: net.products[p].temperature_class)
         grouped = measured.assign(tclass=tclass).groupby(["site_id", "tclass", "time_days"])["on_hand_units"].sum()
-        for (sid, tc, _t), v in grouped.items():
-            if (sid, tc) in caps:
-                used[(sid, tc)].append(v)
-    means = [np.mean(used[key]) / cap if used[key] else 0.0 for key, cap in caps.items()]
+        # the daily totals of each limited room, in time order (masks, not a loop over rows)
+        sites = grouped.index.get_level_values(0).to_numpy()
+        classes = grouped.index.get_level_values(1).to_numpy()
+        values = grouped.to_numpy(dtype=float)
+        for sid, tc in caps:
+            used[(sid, tc)] = values[(sites == sid) & (classes == tc)]
+    means = [np.mean(used[key]) / cap if len(used.get(key, ())) else 0.0
+             for key, cap in caps.items()]
     peaks = [model.storage_peak.get(key, 0.0) / cap for key, cap in caps.items()]
     return float(np.mean(means)), float(max(peaks))

@@ -52,9 +52,14 @@ class LotStock:
     def add(self, parcel: Parcel) -> None:
         self._seq += 1
         key = (parcel.lot.expiry_day, self._seq)
-        i = bisect.bisect_right(self._keys, key)
-        self._keys.insert(i, key)
-        self.parcels.insert(i, parcel)
+        keys = self._keys
+        if not keys or key > keys[-1]:  # the usual case: it expires last (no search)
+            keys.append(key)
+            self.parcels.append(parcel)
+        else:
+            i = bisect.bisect_right(keys, key)
+            keys.insert(i, key)
+            self.parcels.insert(i, parcel)
         self.units += parcel.quantity_units
 
     def available(self, min_expiry_day: float) -> float:

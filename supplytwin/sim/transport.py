@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from supplytwin.model import LaneRow
 from supplytwin.model.enums import PASSIVE_PACKAGING
 from supplytwin.model.schedule import parse_schedule
+from supplytwin.sim.draws import block_sampler
 from supplytwin.sim.lots import Parcel
 
 if TYPE_CHECKING:
@@ -77,8 +78,12 @@ class Lane:
         env = self.model.env
         self.schedule = parse_schedule(self.row.departure_schedule)
         self.on_demand = self.schedule.period_days == 0
-        self._wake = env.event()
+        #: a scheduled lane with nothing queued waits for a shipment (see _start)
+        self._idle = False
+        self._last_departure = -math.inf
         self._rng_transit = self.model.streams.get("lane.transit", self.row.lane_id)
+        #: the next transit-time draw (drawn in blocks: nothing else reads this stream)
+        self._next_transit = block_sampler(self.row.transit_time_days, self._rng_transit)
         self._rng_exc = self.model.streams.get("lane.excursion", self.row.lane_id)
         tclass_budget = self.row.qualified_hours if self.row.packaging in PASSIVE_PACKAGING else None
         self.qualified_days = tclass_budget / 24.0 if tclass_budget else math.inf
@@ -92,6 +97,19 @@ class Lane:
         #: whether any disruption can stretch this lane's transit (else its factor is always 1,
         #: and multiplying by 1.0 changes nothing, so it is skipped)
         self._may_be_delayed = self._lane_id in self.model.dis.delayable_lanes
+        #: likewise for excursion spikes (the hazard's disruption factor)
+        self._may_spike = self._lane_id in self.model.dis.spikable_lanes
+        cc = self.model.scenario.cold_chain
+        self._season_amplitude = cc.seasonal_amplitude
+        self._season_peak_day = cc.seasonal_peak_day
+        self._day0_of_year = self.model.day0_of_year
+        self._overdue_multiplier = cc.overdue_hazard_multiplier
+        self._excursion_hours = cc.excursion_duration_hours
+        # what a departure adds to the cost, CO2 and lane tallies
+        self._cost_per_shipment = self.row.cost_per_shipment_usd
+        self._cost_per_unit = self.row.cost_per_unit_usd
+        self._co2_per_unit = self.row.co2_kg_per_unit
+        self._mode = self.row.mode.value
         # gates looked up once: every shipment on an on-demand lane asks them
         self._lane_gate = self.model.dis.lane_gate[self.row.lane_id]
         self._origin_gate = self.model.dis.site_gate[self.row.origin_id]
@@ -99,7 +117,7 @@ class Lane:
         self._can_back_up = (self.row.capacity_units_per_departure is not None
                              and not self.on_demand)
         if not self.on_demand:
-            env.process(self._run())
+            env.call_soon_urgent(self._start)
 
     def backed_up(self) -> bool:
         """More units wait than the next departure can take (capacity cut by disruptions)."""
@@ -126,6 +144,26 @@ class Lane:
 
         return ship
 
+    def ship_to_customer(self, parcels: list[Parcel], units: float, order: Order) -> None:
+        """What ``shipper(None, order)`` does with picked parcels, without the closure."""
+        sh = Shipment(parcels, None, order, order.product_id, self.model.env._now, units,
+                      self._lane_id)
+        if self._origin_dock is None:
+            self.enqueue(sh)
+        else:
+            self.model.handle_out(self, sh)
+
+    def ship_to_stockpoint(self, parcels: list[Parcel], units: float,
+                           destination: Stockpoint) -> None:
+        """What ``shipper(destination, None)`` does with picked parcels, without the closure."""
+        sh = Shipment(parcels, destination, None, destination.product_id, self.model.env._now,
+                      units, self._lane_id)
+        destination.in_transit_units += units
+        if self._origin_dock is None:
+            self.enqueue(sh)
+        else:
+            self.model.handle_out(self, sh)
+
     def enqueue(self, shipment: Shipment) -> None:
         if self.on_demand:
             if not self.queue and self._lane_gate.is_open and self._origin_gate.is_open:
@@ -139,8 +177,9 @@ class Lane:
             return
         self.queue.append(shipment)
         self.queued_units += shipment.units
-        if not self._wake.triggered:
-            self._wake.succeed()
+        if self._idle:
+            self._idle = False
+            self.model.env.call_later(0.0, self._woken)
 
     def _can_depart(self) -> bool:
         dis = self.model.dis
@@ -155,75 +194,136 @@ class Lane:
         self.queued_units -= shipment.units
         self._dispatch([shipment], shipment.units)
 
-    def _run(self):
+    # ---- scheduled departures ---------------------------------------------------------------
+    # A scheduled lane is a small state machine driven by scheduled calls rather than a SimPy
+    # process: idle until a shipment is queued, then a call at the next departure slot, which
+    # loads what fits and either goes idle again or plans the next slot for what is left. Its
+    # calls are scheduled at the same moments, with the same priorities, as the process's
+    # wake-up event and timeouts were, so events keep their order; resuming a process cost
+    # more than the departure's own work.
+
+    def _start(self, _arg=None) -> None:
+        """The lane starts (at time 0, before regular events, as a process would)."""
+        self._idle = not self.queue
+        if not self._idle:
+            self._plan()
+
+    def _woken(self, _arg=None) -> None:
+        """A shipment was queued on the idle lane."""
+        self._plan()
+
+    def _plan(self) -> None:
+        """Wait for the next departure slot (one departure per slot)."""
         env = self.model.env
+        now = env._now
+        dep = self.schedule.next_departure(max(now, self._last_departure + 1e-6),
+                                           self.model.day0_weekday)
+        if dep > now:
+            env.call_later(dep - now, self._depart_scheduled)
+        else:
+            self._depart_scheduled()
+
+    def _reopened(self, _event=None) -> None:
+        """The closed lane or origin reopened: wait for the next slot after reopening."""
+        if self.queue:
+            self._plan()
+        else:  # pragma: no cover - nothing takes shipments off a waiting lane's queue
+            self._idle = True
+
+    def _depart_scheduled(self, _arg=None) -> None:
         dis = self.model.dis
-        day0 = self.model.day0_weekday
+        if not (self._lane_gate.is_open and self._origin_gate.is_open):
+            gate = self._lane_gate if not self._lane_gate.is_open else self._origin_gate
+            gate.wait_open().callbacks.append(self._reopened)
+            return
+        now = self.model.env._now
+        self._last_departure = now
         cap = self.row.capacity_units_per_departure
-        last_departure = -math.inf
-        while True:
-            if not self.queue:
-                self._wake = env.event()
-                yield self._wake
-            # one departure per scheduled slot: what did not fit waits for the next slot
-            dep = self.schedule.next_departure(max(env.now, last_departure + 1e-6), day0)
-            if dep > env.now:
-                yield env.timeout(dep - env.now)
-            if not self._can_depart():
-                gate = dis.lane_gate[self.row.lane_id] if not dis.lane_open(self.row.lane_id) \
-                    else dis.site_gate[self.row.origin_id]
-                yield gate.wait_open()
-                continue  # wait for the next scheduled departure after reopening
-            last_departure = env.now
-            limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self.row.lane_id)
-            load: list[Shipment] = []
-            loaded = 0.0
-            while self.queue and limit > 1e-9:
-                sh = self.queue[0]
-                if sh.units <= limit + 1e-9:
-                    self.queue.popleft()
-                    load.append(sh)
-                    loaded += sh.units
-                    limit -= sh.units
-                else:
-                    part = _split_shipment(sh, math.floor(limit))
-                    if part is None:
-                        break
-                    load.append(part)
-                    loaded += part.units
-                    limit = 0.0
-            if load:
-                self.queued_units -= loaded
-                self._dispatch(load, loaded)
+        limit = math.inf if cap is None else cap * dis.lane_capacity_factor(self._lane_id)
+        load: list[Shipment] = []
+        loaded = 0.0
+        queue = self.queue
+        while queue and limit > 1e-9:
+            sh = queue[0]
+            if sh.units <= limit + 1e-9:
+                queue.popleft()
+                load.append(sh)
+                loaded += sh.units
+                limit -= sh.units
+            else:
+                part = _split_shipment(sh, math.floor(limit))
+                if part is None:
+                    break
+                load.append(part)
+                loaded += part.units
+                limit = 0.0
+        if load:
+            self.queued_units -= loaded
+            self._dispatch(load, loaded)
+        if queue:
+            self._plan()
+        else:
+            self._idle = True
 
     # ---- travel -----------------------------------------------------------------------------
     def _dispatch(self, load: list[Shipment], units: float) -> None:
         """``load`` (``units`` in all) leaves now: one transit draw and one cold-chain outcome."""
         m = self.model
-        now = m.env.now
-        transit = self._transit.sample(self._rng_transit)
+        env = m.env
+        now = env._now
+        transit = self._next_transit()
         if self._may_be_delayed:
             transit *= m.dis.lane_delay_factor(self._lane_id)
         hours = self._excursion(now, transit) if self._hazard_per_day > 0 else 0.0
+        rec = m.recorder
+        if now >= rec.warmup:  # cost, CO2 and lane tallies count after the warm-up
+            rec.costs.transport += self._cost_per_shipment + self._cost_per_unit * units
+            rec.co2_kg_by_mode[self._mode] += self._co2_per_unit * units
+            rec.shipments_by_mode[self._mode] += 1
+            rec.units_by_lane[self._lane_id] += units
+            if hours > 0:
+                rec.excursions_by_lane[self._lane_id] += 1
+                for s in load:
+                    rec.tally[s.product_id].excursions += 1
+        if rec.log_events:
+            m.log_departure(self.row, load)
+        if transit == 0.0 and _to_customers(load):
+            # a trip of no time to customers (a pick-up, a courier counted in hours): the goods
+            # arrive now. Delivering touches only the order and the tallies, which nothing
+            # else scheduled for this same instant reads, so an event for it would change
+            # nothing but the time spent
+            for s in load:
+                m.arrive(self.row, s, hours)
+            return
         dep = Departure(load, now, transit, hours)
         self.in_flight.add(dep)
-        m.record_departure(self.row, load, units, hours > 0)
-        # the trip is one timeout whose callback unloads it, not a process: a process would
+        # the trip is one scheduled call that unloads it, not a process: a process would
         # cost two more SimPy events (its start and its end) for every departure
-        m.env.timeout(transit).callbacks.append(lambda _event: self._arrived(dep))
+        env.call_later(transit, self._arrived, dep)
 
     def _excursion(self, now: float, transit_days: float) -> float:
-        cc = self.model.scenario.cold_chain
-        h = self.row.excursion_hazard_per_day
+        h = self._hazard_per_day
         if h <= 0:
             return 0.0
-        h *= self.model.season_factor(now) * self.model.dis.excursion_factor(self.row.lane_id)
+        # the cold-chain season (demand.seasonal_factor's arithmetic, inline)
+        amplitude = self._season_amplitude
+        if amplitude:
+            doy = (self._day0_of_year + now) % 365.0
+            season = 1.0 + amplitude * math.cos(
+                2 * math.pi * (doy - self._season_peak_day) / 365.0)
+        else:
+            season = 1.0  # 1 + 0 x cos(...) is exactly 1
+        if self._may_spike:
+            h *= season * self.model.dis.excursion_factor(self._lane_id)
+        else:
+            h *= season  # the factor is exactly 1 on lanes no spike can touch
         within = min(transit_days, self.qualified_days)
         over = transit_days - within
-        exposure = within + cc.overdue_hazard_multiplier * over
+        exposure = within + self._overdue_multiplier * over
         # one uniform draw per departure keeps the stream aligned across scenarios (CRN)
-        u = self._rng_exc.random()
-        hours = cc.excursion_duration_hours.sample(self._rng_exc)
+        rng = self._rng_exc
+        u = rng.random()
+        hours = self._excursion_hours.sample(rng)
         if u < 1.0 - math.exp(-h * exposure):
             return max(hours, 1e-6)
         return 0.0
@@ -233,6 +333,14 @@ class Lane:
         self.in_flight.discard(dep)
         for sh in dep.shipments:
             m.arrive(self.row, sh, dep.excursion_hours)
+
+
+def _to_customers(load: list[Shipment]) -> bool:
+    """Whether every shipment of ``load`` goes to a customer (none to a stock point)."""
+    for s in load:
+        if s.destination is not None:
+            return False
+    return True
 
 
 def _split_shipment(sh: Shipment, units: float) -> Shipment | None:
