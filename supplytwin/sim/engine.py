@@ -385,7 +385,7 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         site = lane.destination_id
-        dock = self.handling.get(site)
+        dock = self.handling.get(site) if self.handling else None
         if dock is not None:
             ready = dock.ready_time(self.env.now, sh.units)
             if ready > self.env.now:
@@ -495,13 +495,14 @@ class Model:
             return
         order = sh.order  # customer delivery
         q = sh.units
-        self.recorder.ledger.delivered[order.product_id] += q
-        order.deliver(q, self.env.now)
+        rec = self.recorder
+        rec.ledger.delivered[order.product_id] += q
+        order.deliver(q, self.env._now)
         if order.completed_day is not None:
             self.close_order(order)
         if order.counts:
-            self.recorder.tally[order.product_id].delivered_units += q
-        if self.recorder.log_events:
+            rec.tally[order.product_id].delivered_units += q
+        if rec.log_events:
             for p in sh.parcels:
                 self.recorder.event(self.env.now, "deliver", lot_id=p.lot.lot_id,
                                     product_id=p.lot.product_id, site_id=site,
