@@ -249,7 +249,7 @@ class Model:
         stream = self._demand_streams.get((customer_id, product_id))
         if stream is None:
             return None
-        now = self.env.now
+        now = self.env._now
         counts = now >= self._warmup_days
         order = Order(next(self._order_ids), customer_id, product_id, quantity,
                       now if placed_day is None else placed_day,
