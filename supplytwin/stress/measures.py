@@ -91,7 +91,12 @@ def _run(scenario, seed, replication, start_day, end_day, whatif, keep_tables=Fa
 
     from supplytwin.experiment.executors import ReplicationOutput
     from supplytwin.sim.engine import Model, _events_processed
-    from supplytwin.sim.kpis import compute_kpis, daily_timeseries, service_by_customer
+    from supplytwin.sim.kpis import (
+        compute_kpis,
+        daily_timeseries,
+        service_by_customer,
+        stock_point_kpis,
+    )
     from supplytwin.sim.mass_balance import check_mass_balance
 
     started = time.time()
@@ -111,7 +116,8 @@ def _run(scenario, seed, replication, start_day, end_day, whatif, keep_tables=Fa
         # the tables of experiment.executors.run_replication, so the same writers store them
         tables = ReplicationOutput(replication, seed, kpis, by_product, daily,
                                    service_by_customer(model), lanes, time.time() - started,
-                                   _events_processed(model.env))
+                                   _events_processed(model.env),
+                                   stock_points=stock_point_kpis(model))
 
     n_days = math.ceil(horizon)
     demand = np.zeros(n_days)

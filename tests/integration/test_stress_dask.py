@@ -77,3 +77,7 @@ def test_battery_runs_unchanged_on_a_separate_scheduler_and_worker(dask_cluster,
     assert on_dask["lineage"]["executor"].startswith("dask(")
     assert on_dask["whatifs"] == local["whatifs"]
     assert on_dask["breaches"] == local["breaches"]
+    # every what-if kept as a run (its tables crossed the cluster): the same as run locally
+    for side in ("", "whatif1_", "whatif9_"):
+        assert (json.loads((tmp_path / "dask" / f"{side}kpis_summary.json").read_text())
+                == json.loads((tmp_path / "local" / f"{side}kpis_summary.json").read_text()))

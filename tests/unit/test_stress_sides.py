@@ -82,11 +82,19 @@ def test_every_whatif_opens_with_its_own_kpis(battery):
         # its own daily series and service by customer, every replication
         assert sorted(data.timeseries["replication"].unique()) == list(range(REPS))
         assert not data.by_customer.empty
+        stock_points = pd.read_parquet(Path(summary["folder"]) / f"whatif{k}_stock_points.parquet")
+        assert sorted(stock_points["replication"].unique()) == list(range(REPS))
         # its disruption window is the one the battery scheduled (shaded on the time charts)
         windows = services.run_disruption_windows(ws, ref)
         assert [(w["start_day"], w["end_day"]) for w in windows] == [
             (row["start_day"], row["start_day"] + row["duration_days"])]
     assert bites >= 2  # PK down 3 and 12 days at least (the packaging site feeds everything)
+    # a what-if against the base in Compare: same seed, so paired replication by replication
+    k = 1 + list(csv["whatif"]).index("PK down 12d")
+    diff, note = services.compare_runs(ws, [rid, f"{rid}@whatif{k}"])
+    fr = diff.set_index("kpi").loc["fill_rate"]
+    assert bool(fr["paired"]) and "paired by replication" in note
+    assert fr["difference"] == pytest.approx(csv.loc[k - 1, "fill_rate_diff"], abs=1e-9)
     assert services.run_disruption_windows(ws, rid) == []  # the base has none
 
 
@@ -115,8 +123,12 @@ def test_the_stress_page_links_every_whatif_and_the_base(battery):
 
     ws, summary = battery
     rid = summary["run_id"]
-    create_app(ws.runs_dir, ws.scenarios_dir)
+    app = create_app(ws.runs_dir, ws.scenarios_dir)
     page = sys.modules["dashboard.pages.stress"]
+    with app.server.app_context():  # a click on a heat-map cell (its text starts with the name)
+        link = page.heatmap_open({"points": [{"text": "PK down 12d<br>fill rate"}]}, rid)
+        k = 1 + [w["whatif"] for w in summary["whatifs"]].index("PK down 12d")
+        assert f"/results?run={rid}@whatif{k}'" in str(link)
     text = str(page.results_view(summary, services.stress_sides(ws, rid)))
     assert f"/results?run={rid}@whatif9'" in text and f"/results?run={rid}'" in text
     assert "stress-open-whatif10" not in text and "failed: " in text and "NOWHERE" in text
