@@ -52,16 +52,25 @@ def count_event_kinds(run: Callable[[], object]) -> collections.Counter:
 
     ``start`` a process begins, ``end`` a process returns, ``timeout`` a timeout resumes a
     process, ``wake`` another event (a plain event, a store or resource request) resumes a
-    process, ``idle`` an event that resumes no process."""
+    process, ``idle`` an event that resumes no process, including the simulator's plain
+    scheduled calls (:meth:`supplytwin.sim.clock.Clock.call_later`: the replay makes them
+    timeouts with a callback, SimPy's nearest kind). The simulator's one-loop run is swapped
+    for SimPy's step-by-step one while counting."""
     from simpy.events import Initialize, Process, Timeout
+
+    from supplytwin.sim.clock import Clock
 
     counts: collections.Counter = collections.Counter()
     original = simpy.Environment.step
+    clock_run, clock_step = Clock.run, Clock.step
 
     def counting_step(env):
         if not env._queue:
             return original(env)  # raises EmptySchedule: the run is over
         event = env._queue[0][3]
+        if event.__class__ is tuple:  # a plain call of the Clock
+            counts["idle"] += 1
+            return clock_step(env)
         resumes = any(getattr(cb, "__func__", None) is Process._resume
                       for cb in (event.callbacks or ()))
         if isinstance(event, Initialize):
@@ -76,10 +85,13 @@ def count_event_kinds(run: Callable[[], object]) -> collections.Counter:
         return original(env)
 
     simpy.Environment.step = counting_step
+    Clock.step = counting_step
+    Clock.run = simpy.Environment.run  # calls step once per event
     try:
         run()
     finally:
         simpy.Environment.step = original
+        Clock.step, Clock.run = clock_step, clock_run
     return counts
 
 

@@ -54,9 +54,13 @@ therefore linear in the flows and the site's open binary, and the model takes
 When this is exact: deterministic demand and lead times, full service (no backorders up- or
 downstream), lines free when an order arrives, ``H - T`` a multiple of ``q``, flows within 5 %
 of the scenario's (inside that band the design keeps the levels as they are) and no storage
-cap on the scaled levels. Random demand and lead times leave the position formula intact on
-average but add backorders (the E[backorders] term, left out) and waiting upstream, so the
-simulator holds somewhat more than this estimate where service is poor.
+cap on the scaled levels. Random demand moves the position only through the chunks (a random
+undershoot of the trigger, a finer lattice of batches); random demand and lead times add
+backorders (the E[backorders] term, left out) and waiting for stock upstream (a longer W),
+which move the simulated stock both ways; ``--evaluate`` writes the comparison per stock point.
+
+Initial stock at a stock point that nothing can reach or drain (pruned from the flows) stays
+on hand; it is counted (``stranded``) while its site is open.
 """
 
 from __future__ import annotations

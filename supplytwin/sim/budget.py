@@ -130,6 +130,14 @@ def describe_pending(env: Any, top: int = 3) -> str:
     counts: Counter[str] = Counter()
     for item in list(env._queue):
         event = item[-1]
+        if event.__class__ is tuple:  # a plain call of the Clock: (function, argument)
+            fn = event[0]
+            owner = getattr(fn, "__self__", None)
+            where = ", ".join(f"{n.removesuffix('_id')} {v}" for n in ("lane_id", "site_id")
+                              if isinstance(v := getattr(getattr(owner, "row", owner), n, None),
+                                            str))
+            counts[getattr(fn, "__qualname__", "call") + (f" ({where})" if where else "")] += 1
+            continue
         for cb in getattr(event, "callbacks", None) or ():
             proc = getattr(cb, "__self__", None)
             gen = getattr(proc, "_generator", None)

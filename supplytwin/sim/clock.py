@@ -5,9 +5,10 @@ things it does for every event cost more than the model needs on its hot path:
 
 * a callback at a later time (a demand arrival, the end of a trip) is a :class:`simpy.Timeout`
   whose callback list receives the event: an Event object, a list and a closure per call.
-  :meth:`Clock.call_later` puts a small :class:`_Call` (function and one argument) on the
-  same heap with the same (time, priority, event id) key a Timeout would get, so events run in
-  exactly the order they would as Timeouts, and the event-id counter still counts them;
+  :meth:`Clock.call_later` puts a plain tuple ``(function, argument)`` on the same heap with
+  the same (time, priority, event id) key a Timeout would get, so events run in exactly the
+  order they would as Timeouts, and the event-id counter still counts them (a tuple is made
+  without any ``__init__`` call; no SimPy event is a tuple);
 * :meth:`simpy.Environment.run` calls :meth:`~simpy.Environment.step` once per event.
   :meth:`Clock.run` does the same work in one loop (same semantics: callbacks in order, a
   failed event that nobody defused crashes the run, ``until`` as a time or an event).
@@ -26,21 +27,6 @@ from simpy.events import NORMAL, URGENT, Event
 __all__ = ["Clock"]
 
 
-class _Call:
-    """A function called with one argument at a scheduled time (no SimPy callbacks)."""
-
-    __slots__ = ("arg", "fn")
-
-    def __init__(self, fn: Callable[[Any], None], arg: Any):
-        self.fn = fn
-        self.arg = arg
-
-    @property
-    def callbacks(self) -> list:
-        """What the run-budget report looks at: the function, like a SimPy callback list."""
-        return [self.fn]
-
-
 class Clock(simpy.Environment):
     """A :class:`simpy.Environment` with :meth:`call_later` and a one-loop :meth:`run`."""
 
@@ -48,12 +34,12 @@ class Clock(simpy.Environment):
         """Call ``fn(arg)`` after ``delay`` days, ordered like a Timeout created now."""
         if delay < 0:
             raise ValueError(f"Negative delay {delay}")
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), _Call(fn, arg)))
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), (fn, arg)))
 
     def call_soon_urgent(self, fn: Callable[[Any], None], arg: Any = None) -> None:
         """Call ``fn(arg)`` now, before the regular events of this instant, ordered like the
         start of a SimPy process created now."""
-        heappush(self._queue, (self._now, URGENT, next(self._eid), _Call(fn, arg)))
+        heappush(self._queue, (self._now, URGENT, next(self._eid), (fn, arg)))
 
     def run(self, until: float | Event | None = None) -> Any:
         """As :meth:`simpy.Environment.run`, with the body of ``step`` inlined."""
@@ -71,12 +57,11 @@ class Clock(simpy.Environment):
                 return until.value
             until.callbacks.append(StopSimulation.callback)
         queue = self._queue
-        call = _Call
         try:
             while queue:
                 self._now, _, _, event = heappop(queue)
-                if event.__class__ is call:
-                    event.fn(event.arg)
+                if event.__class__ is tuple:  # a plain call (call_later)
+                    event[0](event[1])
                     continue
                 callbacks, event.callbacks = event.callbacks, None
                 try:
@@ -100,11 +85,11 @@ class Clock(simpy.Environment):
         return None
 
     def step(self) -> None:
-        """One event (SimPy's ``step``, knowing :class:`_Call`)."""
+        """One event (SimPy's ``step``, knowing plain calls)."""
         if not self._queue:
             raise EmptySchedule
-        if self._queue[0][-1].__class__ is _Call:
+        if self._queue[0][-1].__class__ is tuple:
             self._now, _, _, event = heappop(self._queue)
-            event.fn(event.arg)
+            event[0](event[1])
             return
         super().step()

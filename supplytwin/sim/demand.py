@@ -98,7 +98,13 @@ def poisson_orders(model: Model, d: DemandRow, surge: bool = False) -> None:
             accept = 0.0
         if u < accept:
             place(max(1.0, float(round(size))))
-        schedule_next()
+        # schedule_next(), inline (every candidate arrival)
+        try:
+            draw = next(block)
+        except StopIteration:
+            schedule_next()
+            return
+        call_later(draw[0], arrive, draw)
 
     schedule_next()
 

@@ -23,25 +23,25 @@ from supplytwin.stochastic import RandomStreams
 class Gate:
     """Open unless at least one disruption holds it shut; processes can wait until it opens."""
 
-    __slots__ = ("_closed_by", "_opened", "env", "on_open")
+    __slots__ = ("_closed_by", "_opened", "env", "is_open", "on_open")
 
     def __init__(self, env: simpy.Environment):
         self.env = env
         self._closed_by = 0
+        #: no disruption holds it shut (kept in step by close/open: read on every order)
+        self.is_open = True
         self._opened: simpy.Event | None = None
         #: callbacks run when the gate opens (e.g. serve the backlog of a reopened site)
         self.on_open: list = []
 
-    @property
-    def is_open(self) -> bool:
-        return self._closed_by == 0
-
     def close(self) -> None:
         self._closed_by += 1
+        self.is_open = False
 
     def open(self) -> None:
         self._closed_by -= 1
         if self._closed_by == 0:
+            self.is_open = True
             if self._opened is not None:
                 ev, self._opened = self._opened, None
                 ev.succeed()

@@ -249,7 +249,7 @@ class Model:
         stream = self._demand_streams.get((customer_id, product_id))
         if stream is None:
             return None
-        now = self.env.now
+        now = self.env._now
         counts = now >= self._warmup_days
         order = Order(next(self._order_ids), customer_id, product_id, quantity,
                       now if placed_day is None else placed_day,
@@ -385,7 +385,7 @@ class Model:
             self.env.process(self._qa_disposition(qid, lane, sh))
             return
         site = lane.destination_id
-        dock = self.handling.get(site)
+        dock = self.handling.get(site) if self.handling else None
         if dock is not None:
             ready = dock.ready_time(self.env.now, sh.units)
             if ready > self.env.now:
@@ -495,13 +495,17 @@ class Model:
             return
         order = sh.order  # customer delivery
         q = sh.units
-        self.recorder.ledger.delivered[order.product_id] += q
-        order.deliver(q, self.env.now)
+        rec = self.recorder
+        rec.ledger.delivered[order.product_id] += q
+        # Order.deliver, inline (every delivery)
+        order.delivered_units += q
+        if order.delivered_units + order.lost_units >= order.quantity_units - 1e-9:
+            order.completed_day = self.env._now
         if order.completed_day is not None:
             self.close_order(order)
         if order.counts:
-            self.recorder.tally[order.product_id].delivered_units += q
-        if self.recorder.log_events:
+            rec.tally[order.product_id].delivered_units += q
+        if rec.log_events:
             for p in sh.parcels:
                 self.recorder.event(self.env.now, "deliver", lot_id=p.lot.lot_id,
                                     product_id=p.lot.product_id, site_id=site,

@@ -204,13 +204,17 @@ class Stockpoint:
         ``order``, but a :class:`Request` (and its shipper) is made only for what must wait in
         the backlog; what is picked now goes straight onto the lane. Returns units served."""
         served = 0.0
+        parcels = None
         if self._site_gate.is_open and not (self.backlog and backorder):
             now = self._env._now
-            parcels, served = self.stock.pick(
+            stock = self.stock
+            parcels, served = stock.pick(
                 quantity, now if min_shelf_life_frac is None
                 else now + min_shelf_life_frac * self.shelf_life_days)
             if parcels:
-                self._stock_changed(-served)
+                self.on_hand.set(now, stock.units)  # _stock_changed, inline (every order)
+                if self._storage_limited:
+                    self.model.storage_change(self.storage_key, -served)
                 quantity -= served
         if quantity > 1e-9:
             self._stockout_this_cycle = True
@@ -222,7 +226,7 @@ class Stockpoint:
                 order.lost_units += quantity
                 self.model.record_lost(order, quantity)
         order.filled_immediately_units = served
-        if served:
+        if parcels:
             # shipped after the order's outcome is booked: a trip of no time delivers at once
             # (Lane._dispatch), and the order must know its lost and filled units when it
             # completes
@@ -236,9 +240,13 @@ class Stockpoint:
         (always backordered, no shelf-life requirement), a :class:`Request` made only for what
         must wait."""
         if self._site_gate.is_open and not self.backlog:
-            parcels, served = self.stock.pick(quantity, self._env._now)
+            now = self._env._now
+            stock = self.stock
+            parcels, served = stock.pick(quantity, now)
             if parcels:
-                self._stock_changed(-served)
+                self.on_hand.set(now, stock.units)  # _stock_changed, inline
+                if self._storage_limited:
+                    self.model.storage_change(self.storage_key, -served)
                 quantity -= served
                 lane.ship_to_stockpoint(parcels, served, destination)
         if quantity > 1e-9:

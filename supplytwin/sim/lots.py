@@ -81,6 +81,15 @@ class LotStock:
         i = 0 if keys[0][0] > min_expiry_day else bisect.bisect_right(
             keys, (min_expiry_day, _INF))
         parcels = self.parcels
+        if i == 0 and quantity_units > 1e-9:
+            first = parcels[0]
+            if first.quantity_units > quantity_units + 1e-9:
+                # the usual case: the first parcel covers the order with units to spare (what
+                # the loop below does in its first turn, without the loop)
+                self.units -= quantity_units
+                if abs(self.units) < 1e-9:
+                    self.units = 0.0
+                return [first.split(quantity_units)], quantity_units
         n = len(parcels)
         out: list[Parcel] = []
         need = quantity_units

@@ -148,10 +148,13 @@ class Lane:
         """What ``shipper(None, order)`` does with picked parcels, without the closure."""
         sh = Shipment(parcels, None, order, order.product_id, self.model.env._now, units,
                       self._lane_id)
-        if self._origin_dock is None:
-            self.enqueue(sh)
-        else:
+        if self._origin_dock is not None:
             self.model.handle_out(self, sh)
+        elif (self.on_demand and not self.queue and self._lane_gate.is_open
+              and self._origin_gate.is_open):
+            self._dispatch([sh], units)  # enqueue's common case, without the call
+        else:
+            self.enqueue(sh)
 
     def ship_to_stockpoint(self, parcels: list[Parcel], units: float,
                            destination: Stockpoint) -> None:
@@ -159,10 +162,13 @@ class Lane:
         sh = Shipment(parcels, destination, None, destination.product_id, self.model.env._now,
                       units, self._lane_id)
         destination.in_transit_units += units
-        if self._origin_dock is None:
-            self.enqueue(sh)
-        else:
+        if self._origin_dock is not None:
             self.model.handle_out(self, sh)
+        elif (self.on_demand and not self.queue and self._lane_gate.is_open
+              and self._origin_gate.is_open):
+            self._dispatch([sh], units)  # enqueue's common case, without the call
+        else:
+            self.enqueue(sh)
 
     def enqueue(self, shipment: Shipment) -> None:
         if self.on_demand:

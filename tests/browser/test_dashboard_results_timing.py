@@ -19,7 +19,9 @@ from tests.browser.test_dashboard_browser import _visible, _wait
 pytestmark = pytest.mark.browser
 
 CHARTS = ("ci", "bands", "service", "waste", "cost", "excursions")
-#: seconds: the target is 3 s on a quiet machine; measured 19 s at a load average of 13 (2 cores)
+#: seconds: the target is 3 s on a quiet machine; measured 2.2 s at a load average of 3.5 and
+#: 7.7 s with two CPU hogs beside the browser suite (2 cores; 19 s at a load of 13 before the
+#: page drew in one round trip), so a loose bound that never flakes on a loaded CI machine
 BOUND_S = 60.0
 
 

@@ -63,3 +63,23 @@ def test_replay_reproduces_the_mix(mix):
     assert abs((got["timeout"] + got["idle"]) - (mix["timeout"] + mix["idle"])) <= extra
     assert abs(got["wake"] - mix["wake"]) <= 1
     assert abs(sum(got.values()) - sum(mix.values())) <= 0.01 * sum(mix.values())
+
+
+def test_classifier_counts_the_simulators_plain_calls():
+    from supplytwin.sim.clock import Clock
+
+    env = Clock()
+    seen = []
+    for t in (1.0, 2.0):
+        env.call_later(t, seen.append, t)
+
+    def sleeper(env):
+        yield env.timeout(1)
+
+    env.process(sleeper(env))
+    counts = count_event_kinds(lambda: env.run(until=5))
+    # two plain calls and run's own stop event resume nobody; the process starts, times out
+    # once and ends
+    assert counts == {"idle": 3, "start": 1, "timeout": 1, "end": 1}
+    assert seen == [1.0, 2.0]
+    assert Clock.run is not simpy.Environment.run  # the one-loop run is put back

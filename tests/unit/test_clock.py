@@ -122,3 +122,26 @@ def test_step_runs_calls_too():
     assert seen == ["x"] and env.now == 1.0
     with pytest.raises(simpy.core.EmptySchedule):
         env.step()
+
+
+def test_the_run_budget_report_names_plain_calls():
+    # a runaway stopped by the run budget is described by what holds the pending events
+    from supplytwin.sim.budget import describe_pending
+
+    class Row:
+        lane_id = "L-9"
+
+    class Lane:
+        row = Row()
+
+        def depart(self, _arg):
+            pass
+
+    env = Clock()
+    lane = Lane()
+    for _ in range(3):
+        env.call_later(1.0, lane.depart)
+    env.call_later(1.0, print)
+    text = describe_pending(env)
+    assert text.startswith("4 events pending")
+    assert "Lane.depart (lane L-9): 3 (75 %)" in text
