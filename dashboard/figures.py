@@ -759,8 +759,8 @@ def warm_up() -> None:
     """Do once, when the dashboard starts, the work plotly and pandas otherwise do on the
     first chart a user waits for: import the figure classes and validators of the traces
     and layout parts the pages draw with (plotly imports ~200 modules lazily), load the
-    template and the JSON encoder, and import the parquet reader. About 0.5 s, measured
-    on the first Results page of a fresh server; it draws nothing the user sees."""
+    template and the JSON encoder, and import the parquet reader (0.3–0.5 s on a fresh
+    server, which the first Results page paid); it draws nothing the user sees."""
     import importlib
 
     from plotly.subplots import make_subplots
