@@ -9,6 +9,7 @@ clickable, filterable network map, service over time, excursions and overlaid ti
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -753,6 +754,7 @@ def coverage_figure(by_month: pd.DataFrame, nominal: float, floor: float) -> go.
     return _style(fig, title, 320)
 
 
+@functools.cache  # once per process: the tests build many apps
 def warm_up() -> None:
     """Do once, when the dashboard starts, the work plotly and pandas otherwise do on the
     first chart a user waits for: import the figure classes and validators of the traces

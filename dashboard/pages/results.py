@@ -164,8 +164,9 @@ def series_section(sites: list[str], site: str | None, products: list[str],
     pair: being new components, the choices do not fire :func:`change_series`
     (``prevent_initial_call``), so the charts are not drawn twice. ``bands``/``service``:
     figures (None: blank until drawn)."""
-    extra = {"figure": bands} if bands is not None else {}
-    extra2 = {"figure": service} if service is not None else {}
+    def drawn(fig: Any) -> dict[str, Any]:
+        return {"figure": fig} if fig is not None else {}
+
     return [
         html.Div([
             field("Site", dcc.Dropdown([{"label": s, "value": s} for s in sites], site,
@@ -173,8 +174,8 @@ def series_section(sites: list[str], site: str | None, products: list[str],
             field("Product", dcc.Dropdown([{"label": p, "value": p} for p in products],
                                           product, id=f"{P}-product", clearable=False)),
         ], className="controls"),
-        chart(id=f"{P}-bands", config=figures.GRAPH_CONFIG, **extra),
-        chart(id=f"{P}-service", config=figures.GRAPH_CONFIG, **extra2),
+        chart(id=f"{P}-bands", config=figures.GRAPH_CONFIG, **drawn(bands)),
+        chart(id=f"{P}-service", config=figures.GRAPH_CONFIG, **drawn(service)),
     ]
 
 

@@ -167,14 +167,19 @@ def results_view(summary: dict[str, Any], sides: list[dict[str, Any]] | None = N
 
 
 def heatmap_open(click: dict | None, run_id: str | None):
-    """A link to the clicked heat-map cell's what-if in Results (the cell's text starts with
-    the what-if's name)."""
+    """A link to the clicked heat-map cell's what-if in Results: the cell's text starts with
+    the what-if's name; without it, the what-if of the cell's target (y) and duration (x)."""
     points = (click or {}).get("points") or []
     if not points or not run_id:
         return no_update
-    name = str(points[0].get("text") or "").split("<br>")[0]
+    point = points[0]
+    name = str(point.get("text") or "").split("<br>")[0]
     try:
         sides = services.stress_sides(services.current(), run_id)
+        if not name:
+            whatifs = services.stress_summary(services.current(), run_id)["whatifs"]
+            name = next((w["whatif"] for w in whatifs if w["target"] == point.get("y")
+                         and f"{float(w['duration_days']):g} d" == point.get("x")), "")
     except services.UserError as exc:
         return message(str(exc), "error")
     side = next((s for s in sides if s.get("side") and s["whatif"] == name), None)

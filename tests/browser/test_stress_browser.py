@@ -1,7 +1,8 @@
 """A what-if of a stress battery opens in Results from the Stress page, in a real browser.
 
 The hand battery (tests/data/stress_hand) is recorded once; the test opens its Stress page,
-clicks the "open in Results" link of the packaging site's 12-day outage and waits for the
+clicks the heat-map cell of the packaging site's 12-day outage (a link to it appears) and then
+its "open in Results" link in the table of every what-if, and waits for the
 Results page to show that what-if: its name, its own fill rate (the battery's whatifs.csv
 figure, far below the base's) and its disruption window. Every wait is on page state with
 generous timeouts, so a loaded machine only makes it slower.
@@ -13,6 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 
 from tests.browser.conftest import SCENARIOS, screenshot
@@ -22,6 +25,15 @@ pytestmark = pytest.mark.browser
 
 BATTERY = Path(__file__).parents[1] / "data" / "stress_hand" / "battery.yaml"
 WHATIF = "PK down 12d"
+
+
+def _href(driver, ident: str) -> str:
+    """The href of the element with id ``ident``; "" while it is absent or being redrawn."""
+    try:
+        found = driver.find_elements(By.ID, ident)
+        return (found[0].get_attribute("href") or "") if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +63,16 @@ def test_a_whatif_opens_from_the_stress_page_in_results(dash_duo, battery_runs):
     driver.get(dash_duo.server_url + f"/stress?run={rid}")
     link = _visible(driver, f"#stress-open-whatif{k}", 120)
     assert link.get_attribute("href").endswith(f"/results?run={rid}@whatif{k}")
+    # a click on the heat map's cell of that what-if (PK x 12 d: top row, right column of the
+    # targets A1, A2, DC, L-DC-C, PK x durations 3, 4, 12 d) links it too
+    drag = _visible(driver, "#stress-heatmap .nsewdrag", 60)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", drag)
+    w, h = drag.size["width"], drag.size["height"]
+    # from the centre (the same origin in every Selenium version) to the top-right cell
+    ActionChains(driver).move_to_element(drag).move_by_offset(int(w / 3), int(-h * 0.4)) \
+        .pause(0.3).click().perform()
+    _wait(driver, 60).until(lambda d: _href(d, "stress-heatmap-link").endswith(f"@whatif{k}"))
+    link = _visible(driver, f"#stress-open-whatif{k}", 60)
     driver.execute_script("arguments[0].scrollIntoView({block: 'center'});", link)
     screenshot(driver, "stress-whatif-links")
     link = _visible(driver, f"#stress-open-whatif{k}", 60)  # found again after the resize

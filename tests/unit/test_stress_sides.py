@@ -129,6 +129,9 @@ def test_the_stress_page_links_every_whatif_and_the_base(battery):
         link = page.heatmap_open({"points": [{"text": "PK down 12d<br>fill rate"}]}, rid)
         k = 1 + [w["whatif"] for w in summary["whatifs"]].index("PK down 12d")
         assert f"/results?run={rid}@whatif{k}'" in str(link)
+        # a click event without the text: found by target (y) and duration (x)
+        link = page.heatmap_open({"points": [{"x": "12 d", "y": "PK", "z": 33.3}]}, rid)
+        assert f"/results?run={rid}@whatif{k}'" in str(link)
     text = str(page.results_view(summary, services.stress_sides(ws, rid)))
     assert f"/results?run={rid}@whatif9'" in text and f"/results?run={rid}'" in text
     assert "stress-open-whatif10" not in text and "failed: " in text and "NOWHERE" in text
