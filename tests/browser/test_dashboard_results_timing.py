@@ -19,9 +19,9 @@ from tests.browser.test_dashboard_browser import _visible, _wait
 pytestmark = pytest.mark.browser
 
 CHARTS = ("ci", "bands", "service", "waste", "cost", "excursions")
-#: seconds: the target is 3 s on a quiet machine; measured 2.2 s at a load average of 3.5 and
-#: 7.7 s with two CPU hogs beside the browser suite (2 cores; 19 s at a load of 13 before the
-#: page drew in one round trip), so a loose bound that never flakes on a loaded CI machine
+#: seconds: the target is 3 s on a quiet machine; measured 1.6–2.9 s at a load average of 2-2.6
+#: and 5.9–7.7 s with two CPU hogs beside the browser suite (2 cores), so a loose bound that
+#: never flakes on a loaded CI machine
 BOUND_S = 60.0
 
 
@@ -41,8 +41,10 @@ def thirty(tmp_path_factory):
 
 
 #: true when every chart has drawn its data (or its message), the KPI cards are there and
-#: nothing is loading any more; one script, so each check is one round trip to the browser
-#: (fourteen separate look-ups took ~0.2 s per check on a loaded machine, blurring the figure)
+#: nothing is loading any more; one script per check, because dash_duo's driver waits 2 s
+#: (implicitly_wait) on every look-up that finds nothing: of the fourteen look-ups per check
+#: there were, the one for "anything still loading?" found nothing once the page was drawn, so
+#: the figure carried 2 s of the test's own waiting
 DRAWN_JS = """
 if (document.querySelector("[data-dash-is-loading='true']")) return false;
 if (!document.getElementById("results-card-fill_rate")) return false;
