@@ -171,26 +171,6 @@ def _register_guards(app: Dash, hosts: set[str]) -> None:
                               "the details.\n", status=500, mimetype="text/plain")
 
 
-#: pages that draw charts as soon as they open: their HTML asks the browser to fetch plotly.js
-#: at once (a ``Link: rel=preload`` header), not after the page's layout has come back and
-#: mounted its first chart; plotly.js (4.8 MB) then arrives while the page is still being set up
-CHART_PAGES = ("/", "/results", "/compare")
-PLOTLY_JS = "_dash-component-suites/plotly/package_data/plotly.min.js"
-
-
-def _register_preload(app: Dash) -> None:
-    server = app.server
-    pages = {app.get_relative_path(p) for p in CHART_PAGES}
-
-    @server.after_request
-    def preload_plotly(response: flask.Response) -> flask.Response:
-        if (flask.request.method == "GET" and flask.request.path in pages
-                and response.mimetype == "text/html"):
-            url = app.get_relative_path("/" + PLOTLY_JS)
-            response.headers.add("Link", f"<{url}>; rel=preload; as=script")
-        return response
-
-
 def _register_routes(app: Dash) -> None:
     server = app.server
 
@@ -260,5 +240,4 @@ def create_app(runs_dir: str | Path | None = None,
     figures.warm_up()
     _register_guards(app, allowed_hosts(hosts))
     _register_routes(app)
-    _register_preload(app)
     return app

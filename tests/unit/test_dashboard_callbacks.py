@@ -292,20 +292,3 @@ def test_results_default_to_the_product_served_worst():
     assert res.default_pair(None, facing) == ("DC1", "A")
     assert res.product_fill_rate(by_product, "B") == pytest.approx(0.85)
     assert res.product_fill_rate(by_product, None) is None
-
-
-def test_pages_with_charts_ask_for_plotly_js_at_once(env):
-    """The HTML of the pages that draw charts on opening (Network, Results, Compare) asks the
-    browser to fetch plotly.js straight away (a preload header); the file it names is the one
-    the charts load, and pages without charts do not fetch it."""
-    app = env[0]
-    client = app.server.test_client()
-    for path in ("/", "/results?run=x", "/compare"):
-        link = client.get(path).headers.get("Link", "")
-        assert "rel=preload; as=script" in link, path
-        url = link.split(">")[0].lstrip("<")
-        assert url.endswith("plotly.min.js")
-        script = client.get(url)
-        assert script.status_code == 200 and len(script.data) > 1_000_000
-    for path in ("/runs", "/scenario", "/_dash-layout"):
-        assert "Link" not in client.get(path).headers, path
