@@ -137,10 +137,7 @@ class Lane:
                           self.row.lane_id)
             if destination is not None:
                 destination.in_transit_units += sh.units
-            if self._origin_dock is None:
-                self.enqueue(sh)
-            else:
-                self.model.handle_out(self, sh)
+            self._send(sh)
 
         return ship
 
@@ -148,13 +145,7 @@ class Lane:
         """What ``shipper(None, order)`` does with picked parcels, without the closure."""
         sh = Shipment(parcels, None, order, order.product_id, self.model.env._now, units,
                       self._lane_id)
-        if self._origin_dock is not None:
-            self.model.handle_out(self, sh)
-        elif (self.on_demand and not self.queue and self._lane_gate.is_open
-              and self._origin_gate.is_open):
-            self._dispatch([sh], units)  # enqueue's common case, without the call
-        else:
-            self.enqueue(sh)
+        self._send(sh)
 
     def ship_to_stockpoint(self, parcels: list[Parcel], units: float,
                            destination: Stockpoint) -> None:
@@ -162,11 +153,16 @@ class Lane:
         sh = Shipment(parcels, destination, None, destination.product_id, self.model.env._now,
                       units, self._lane_id)
         destination.in_transit_units += units
+        self._send(sh)
+
+    def _send(self, sh: Shipment) -> None:
+        """A picked shipment goes through the origin's dock when it has one, else onto the
+        lane (see :meth:`enqueue`)."""
         if self._origin_dock is not None:
             self.model.handle_out(self, sh)
         elif (self.on_demand and not self.queue and self._lane_gate.is_open
               and self._origin_gate.is_open):
-            self._dispatch([sh], units)  # enqueue's common case, without the call
+            self._dispatch([sh], sh.units)  # enqueue's common case, one call fewer per order
         else:
             self.enqueue(sh)
 
