@@ -84,5 +84,11 @@ def finalize(target: Path, manifest: dict[str, Any], write: Any, overwrite: bool
     """Build ``target`` atomically: ``write(tmp_folder)`` adds the tables; manifest last."""
     with atomic_directory(target, overwrite=overwrite) as tmp:
         write(tmp)
-        (tmp / "manifest.json").write_text(json.dumps(_jsonable(manifest), indent=2, default=str))
+        write_manifest(tmp, manifest)
     return target
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """``folder/manifest.json``; written last, since a folder with a manifest is complete."""
+    (folder / "manifest.json").write_text(json.dumps(_jsonable(manifest), indent=2, default=str),
+                                          encoding="utf-8")

@@ -30,8 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from supplytwin.experiment.replications import ExperimentResult
-from supplytwin.store.experiment_store import Checkpoint, write_experiment_tables
-from supplytwin.store.results import _jsonable, manifest
+from supplytwin.store.experiment_store import Checkpoint, write_experiment_tables, write_manifest
+from supplytwin.store.results import manifest
 from supplytwin.stress.measures import StressOutput
 from supplytwin.stress.runner import BatteryRun
 
@@ -105,8 +105,7 @@ def write_sides(folder: Path, run: BatteryRun, spill: SideSpill, *, run_id: str,
                           for w, wi in enumerate(run.whatifs)},
         wall_seconds=run.wall_seconds)
     # written last: a folder with a manifest is a complete folder
-    (folder / "manifest.json").write_text(json.dumps(_jsonable(m), indent=2, default=str),
-                                          encoding="utf-8")
+    write_manifest(folder, m)
     return sides
 
 
