@@ -19,28 +19,9 @@ pytestmark = pytest.mark.unit
 PLAN = [(2.0, "a"), (1.0, "b"), (1.0, "c"), (0.0, "d"), (2.0, "e"), (0.5, "f")]
 
 
-def _with_timeouts() -> list[tuple[float, str]]:
-    env = simpy.Environment()
-    seen = []
-    for delay, label in PLAN:
-        env.timeout(delay).callbacks.append(lambda _e, label=label: seen.append((env.now, label)))
-
-    def proc():  # a process in between: its timeouts interleave with the plain ones
-        yield env.timeout(1.0)
-        seen.append((env.now, "p1"))
-        yield env.timeout(1.0)
-        seen.append((env.now, "p2"))
-
-    env.process(proc())
-    env.run(until=10)
-    return seen
-
-
-def _with_calls() -> list[tuple[float, str]]:
-    env = Clock()
-    seen = []
-    for delay, label in PLAN:
-        env.call_later(delay, lambda label: seen.append((env.now, label)), label)
+def _run_with_a_process(env, seen: list) -> list[tuple[float, str]]:
+    """Run ``env`` to day 10 with a process in between, whose timeouts interleave with the
+    scheduled ones."""
 
     def proc():
         yield env.timeout(1.0)
@@ -51,6 +32,24 @@ def _with_calls() -> list[tuple[float, str]]:
     env.process(proc())
     env.run(until=10)
     return seen
+
+
+def _with_timeouts() -> list[tuple[float, str]]:
+    env = simpy.Environment()
+    seen = []
+    for delay, label in PLAN:
+        env.timeout(delay).callbacks.append(lambda _e, label=label: seen.append((env.now, label)))
+
+    return _run_with_a_process(env, seen)
+
+
+def _with_calls() -> list[tuple[float, str]]:
+    env = Clock()
+    seen = []
+    for delay, label in PLAN:
+        env.call_later(delay, lambda label: seen.append((env.now, label)), label)
+
+    return _run_with_a_process(env, seen)
 
 
 def test_calls_run_in_the_order_timeouts_would():
