@@ -28,6 +28,8 @@ import simpy
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 REPEATS = 5
+#: issue 13: one 365-day replication of the baseline, set-up to KPIs, on a quiet machine
+TARGET_SECONDS_PER_REPLICATION = 0.8
 #: processes the event-mix replay keeps waiting on plain events
 WAITERS = 20
 
@@ -225,10 +227,11 @@ def run() -> dict[str, float]:
           f"(SimPy, no model work)")
     print(f"    event mix: {', '.join(f'{k} {v:,}' for k, v in sorted(mix.items()))}")
     print(f"  baseline model          {model_eps:12,.0f} events/s   "
-          f"ratio {model_eps / bare:.2f} (target >= 0.50)")
+          f"ratio {model_eps / bare:.2f} (old target >= 0.50, retired by issue 13)")
     print(f"  model work per event    {work_us:12.2f} us         "
           f"(budget for ratio 0.50: {budget_us:.2f} us)")
     print(f"  one 365-day replication {seconds:12.2f} s         ({events:,} events; "
-          f"{loop_seconds:.2f} s in the event loop)")
+          f"{loop_seconds:.2f} s in the event loop; target <= {TARGET_SECONDS_PER_REPLICATION} s "
+          f"on a quiet machine: {'met' if seconds <= TARGET_SECONDS_PER_REPLICATION else 'not met'})")
     print(f"  peak memory (one rep)   {mem:12.0f} MiB")
     return figures
