@@ -26,6 +26,7 @@ from dashboard.services.runs import RunData, check_ref, load_run, run_labels
 from dashboard.services.runs import scenario_cached as _scenario_cached
 from dashboard.services.workspace import Workspace
 from supplytwin.experiment import breakdown as bd
+from supplytwin.experiment.sides import split_side_ref
 from supplytwin.model import Scenario
 from supplytwin.model.enums import TemperatureClass
 from supplytwin.stress.sides import with_side_disruptions
@@ -56,7 +57,7 @@ def run_scenario(run: RunData) -> Scenario | None:
     sc = _scenario_cached(str(path), Path(path).stat().st_mtime_ns,
                           tuple(run.manifest.get("overrides") or ()))
     # a stress battery's what-if (ID@whatifK): the base plus the disruptions the what-if adds
-    return with_side_disruptions(sc, run.manifest, run.run_id.partition("@")[2])
+    return with_side_disruptions(sc, run.manifest, split_side_ref(run.run_id)[1])
 
 
 def customer_attributes(sc: Scenario | None) -> pd.DataFrame:

@@ -17,7 +17,6 @@ battery's K-th) are sides too (:mod:`supplytwin.stress.sides`).
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -30,13 +29,18 @@ import supplytwin
 from dashboard.services.checks import UserError, _shown, _under, check_run_id
 from dashboard.services.workspace import Workspace
 from supplytwin.errors import SupplytwinError
+from supplytwin.experiment.sides import (
+    SIDE_PATTERN,
+    is_whatif,
+    side_index,
+    side_ref,
+    split_side_ref,
+    table_prefix,
+    whatif_side,
+)
 from supplytwin.experiment.stats import paired_difference, significant, t_interval, welch_difference
 from supplytwin.sim.kpis import KPI_DOCS
 from supplytwin.store.registry import RunRecord
-
-#: the side of a run folder after ``@`` in a reference: a comparison's what-if, a sweep's point
-#: (a stress battery has up to 2,000 what-ifs)
-SIDE_PATTERN = re.compile(r"whatif[1-9][0-9]{0,3}|point[0-9]{3,4}")
 
 
 def split_ref(ref: object) -> tuple[str, str]:
@@ -44,9 +48,9 @@ def split_ref(ref: object) -> tuple[str, str]:
     itself or a comparison's base), or :class:`UserError`."""
     if not isinstance(ref, str) or len(ref) > 160:
         raise UserError(f"{_shown(ref)!r} is not a run id.")
-    rid, sep, side = ref.partition("@")
+    rid, side = split_side_ref(ref)
     check_run_id(rid)
-    if sep and not SIDE_PATTERN.fullmatch(side):
+    if "@" in ref and not SIDE_PATTERN.fullmatch(side):
         raise UserError(f"{_shown(ref)!r} is not a run id.")
     return rid, side
 
@@ -67,7 +71,7 @@ def open_href(kind: str, run_id: str, whatifs: int = 1) -> str:
     """The page a registry record opens on: a comparison in Compare with all its sides, a run
     or a sweep in Results."""
     if kind == "compare":
-        sides = [run_id, *(f"{run_id}@whatif{k}" for k in range(1, whatifs + 1))]
+        sides = [side_ref(run_id, whatif_side(k)) for k in range(whatifs + 1)]
         return "/compare?runs=" + ",".join(sides)
     if kind == "stress":
         return f"/stress?run={run_id}"
@@ -212,16 +216,11 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
 
 
-def _side_index(side: str) -> int:
-    """Position of a side among the folder's scenarios (manifest ``names``, ``scenarios``)."""
-    return int(side.removeprefix("whatif").removeprefix("point")) if side else 0
-
-
 @lru_cache(maxsize=16)
 def _load_run_cached(folder: str, mtime_ns: int, run_id: str, scenario: str,
                      side: str = "", record_id: str = "", kind: str = "run") -> RunData:
     f = Path(folder)
-    p = f"{side}_" if side else ""  # the tables of a side carry its name as a prefix
+    p = table_prefix(side)  # the tables of a side carry its name as a prefix
     manifest = json.loads((f / "manifest.json").read_text())
     if (f / f"{p}kpis_summary.json").is_file():
         summary = json.loads((f / f"{p}kpis_summary.json").read_text()).get("kpis", {})
@@ -261,8 +260,8 @@ def _facing(manifest: Mapping[str, Any], side: str = "") -> pd.DataFrame:
     cols = ["site_id", "product_id", "weight"]
     path = manifest.get("scenario_file")
     files = manifest.get("scenarios") or []
-    if side.startswith("whatif") and _side_index(side) < len(files):
-        path = files[_side_index(side)]
+    if is_whatif(side) and side_index(side) < len(files):
+        path = files[side_index(side)]
     if not path or not Path(path).is_file():
         return pd.DataFrame(columns=cols)
     sc = scenario_cached(str(path), Path(path).stat().st_mtime_ns,
@@ -284,7 +283,7 @@ def side_name(manifest: Mapping[str, Any], rec: RunRecord, side: str) -> str:
     """What a side simulated, by name: the manifest's ``names`` (what-if names), else the
     registry's names (a comparison's base is ``base_name``)."""
     names = manifest.get("names") or []
-    k = _side_index(side)
+    k = side_index(side)
     if k < len(names) and names[k]:
         return str(names[k])
     if rec.kind == "compare" and not side:
@@ -300,12 +299,12 @@ def load_run(ws: Workspace, run_id: object) -> RunData:
     if rec.kind == "sweep" and not side:
         raise UserError(f"Run {rec.run_id} is a sweep: open it in Results for its table and "
                         "plot, or compare its points (ID@point000, ID@point001, ...).")
-    if side and not (folder / f"{side}_kpis_summary.json").is_file():
+    if side and not (folder / f"{table_prefix(side)}kpis_summary.json").is_file():
         raise UserError(f"Run {rec.run_id} has no {side}.")
     try:
         stamp = (folder / "manifest.json").stat().st_mtime_ns
         manifest = json.loads((folder / "manifest.json").read_text())
-        ref = f"{rec.run_id}@{side}" if side else rec.run_id
+        ref = side_ref(rec.run_id, side)
         return _load_run_cached(str(folder), stamp, ref, side_name(manifest, rec, side), side,
                                 rec.run_id, rec.kind)
     except (OSError, ValueError, KeyError) as exc:
@@ -335,11 +334,11 @@ def run_sides(ws: Workspace, rows: Sequence[Mapping[str, Any]]) -> list[dict[str
         if r["kind"] == "stress":  # a battery: the sides it kept (not its failed what-ifs)
             n = len(manifest.get("names") or [])
         for k in range(n):
-            side = f"whatif{k}" if k else ""
-            if r["kind"] == "stress" and not (folder / (
-                    f"{side}_kpis_summary.json" if side else "kpis_summary.json")).is_file():
+            side = whatif_side(k)
+            if r["kind"] == "stress" and not (
+                    folder / f"{table_prefix(side)}kpis_summary.json").is_file():
                 continue
-            row = {**r, "run_id": f"{r['run_id']}@{side}" if side else r["run_id"],
+            row = {**r, "run_id": side_ref(r["run_id"], side),
                    "scenario": side_name(manifest, rec, side),
                    "base_name": "" if not k else side_name(manifest, rec, ""),
                    "side_of": r["run_id"]}

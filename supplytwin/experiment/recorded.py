@@ -29,6 +29,7 @@ from supplytwin.experiment.replications import (
     replications_for,
     run_experiment,
 )
+from supplytwin.experiment.sides import point_side, table_prefix, whatif_side
 from supplytwin.experiment.stats import paired_difference, significant, welch_difference
 from supplytwin.model import Scenario
 from supplytwin.scenario import load_scenario
@@ -244,7 +245,7 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
             sweep_figure(outcome.sweep, req.kpi, list(req.grid)).write_html(
                 tmp / "sweep.html", include_plotlyjs=True, full_html=True)
             for k, r in enumerate(results):
-                write_experiment_tables(tmp, r, prefix=f"point{k:03d}_")
+                write_experiment_tables(tmp, r, prefix=table_prefix(point_side(k)))
             return
         write_experiment_tables(tmp, results[0])
         first = results[0].outputs[min(results[0].outputs)] if results[0].outputs else None
@@ -253,7 +254,7 @@ def start(req: Request, registry: Registry, progress: Progress | None = None,
 
             write_snapshot(tmp / "end_state", first.end_state)  # of the first replication
         for k, r in enumerate(results[1:], start=1):
-            write_experiment_tables(tmp, r, prefix=f"whatif{k}_")
+            write_experiment_tables(tmp, r, prefix=table_prefix(whatif_side(k)))
         if outcome.differences is not None:
             outcome.differences.to_parquet(tmp / "comparison.parquet", index=False)
         if req.report:

@@ -7,7 +7,8 @@ folder holds the same tables a comparison writes for its sides
 (:func:`supplytwin.store.experiment_store.write_experiment_tables`):
 
 * the base without a prefix (``kpis_summary.json``, ``timeseries.parquet``, ...);
-* the battery's *k*-th what-if (1-based, battery order) with the prefix ``whatifK_``;
+* the battery's *k*-th what-if (1-based, battery order) with the prefix ``whatifK_``
+  (the names and references of sides: :mod:`supplytwin.experiment.sides`);
 * ``manifest.json``: lineage as for any run (base scenario file and the battery's overrides),
   ``names`` (the side names, base first), ``sides`` (per side its reference, what-if, status,
   replications and, for a failed what-if, the error) and ``side_disruptions`` (the disruption
@@ -30,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from supplytwin.experiment.replications import ExperimentResult
+from supplytwin.experiment.sides import side_ref, table_prefix, whatif_side
 from supplytwin.store.experiment_store import Checkpoint, write_experiment_tables, write_manifest
 from supplytwin.store.results import manifest
 from supplytwin.stress.measures import StressOutput
@@ -37,12 +39,8 @@ from supplytwin.stress.runner import BatteryRun
 
 
 def side_of(w: int) -> str:
-    """The side name of what-if ``w`` (0-based; -1 the base): ``""`` or ``whatifK``."""
-    return "" if w < 0 else f"whatif{w + 1}"
-
-
-def side_ref(run_id: str, side: str) -> str:
-    return f"{run_id}@{side}" if side else run_id
+    """The side of the battery's what-if ``w`` (0-based; -1 the base): ``""`` or ``whatifK``."""
+    return whatif_side(w + 1)
 
 
 class SideSpill:
@@ -88,7 +86,7 @@ def write_sides(folder: Path, run: BatteryRun, spill: SideSpill, *, run_id: str,
             entry["error"] = "no replication finished"
         else:
             result = ExperimentResult(run.base, run.seed, run.executor, outputs, name=name)
-            write_experiment_tables(folder, result, prefix=f"{side}_" if side else "")
+            write_experiment_tables(folder, result, prefix=table_prefix(side))
             entry["replications"] = len(outputs)
         sides.append(entry)
         del outputs
