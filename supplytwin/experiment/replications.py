@@ -18,10 +18,9 @@ from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 
 import pandas as pd
-from scipy import stats as st
 
 from supplytwin.experiment.executors import Executor, InProcess, ReplicationOutput
-from supplytwin.experiment.stats import Estimate, kpi_interval, t_interval
+from supplytwin.experiment.stats import Estimate, kpi_interval, t_interval, t_quantile
 from supplytwin.model import Scenario
 from supplytwin.sim.kpis import KPI_DOCS
 
@@ -127,7 +126,7 @@ def reps_for_precision(values, half_width: float, confidence: float = 0.95) -> i
         return e.n
     n = e.n
     while True:
-        t = st.t.ppf(0.5 + confidence / 2, n - 1)
+        t = t_quantile(0.5 + confidence / 2, n - 1)
         if t * e.sd / math.sqrt(n) <= half_width:
             return n
         n += 1
