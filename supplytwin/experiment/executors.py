@@ -84,7 +84,7 @@ class InProcess(Executor):
             yield k, fn(*args)
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(started_by_main_thread: bool = True) -> None:
     """Make this worker die when the process that started it dies, even by ``kill -9``.
 
     On Linux the kernel does it: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``. Elsewhere (or if that
@@ -92,11 +92,17 @@ def _die_with_parent() -> None:
     killed run are re-parented to init and keep their memory and CPU, stuck. The parent is the
     worker's actual parent: the run's process with ``fork``, the fork server with
     ``forkserver`` (as in the dashboard), which itself ends with the process it serves.
+
+    The kernel's signal comes when the *thread* that started the worker ends, not its process.
+    A worker started from another thread (a dashboard job under ``fork``, a library user's
+    thread) was killed as soon as that thread returned, leaving a pool that silently ran no
+    more replications; such a worker polls its parent instead
+    (``started_by_main_thread=False``).
     """
     parent = os.getppid()
     if parent == 1:  # the parent died before this worker got here
         os._exit(1)
-    if sys.platform.startswith("linux"):
+    if started_by_main_thread and sys.platform.startswith("linux"):
         try:
             import ctypes
 
@@ -118,8 +124,8 @@ def _die_with_parent() -> None:
     threading.Thread(target=watch, name="supplytwin-parent-watch", daemon=True).start()
 
 
-def _init_worker() -> None:
-    _die_with_parent()
+def _init_worker(started_by_main_thread: bool = True) -> None:
+    _die_with_parent(started_by_main_thread)
     # A forked worker inherits its parent's whole heap (a benchmark or the dashboard may hold
     # millions of objects). Left to the cycle collector, every full collection in the worker
     # walks them all and, by touching their headers, copies their pages: measured, rounds of 8
@@ -139,10 +145,21 @@ class LocalProcesses(Executor):
         self.name = f"local-processes({self.workers})"
         self._pool: ProcessPoolExecutor | None = None
 
-    def map(self, scenario, seed, reps):
+    def _started_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker)
-        pending: set[Future] = {self._pool.submit(run_replication, scenario, seed, i) for i in reps}
+            # the workers are started by this thread (on the first submit), or by the fork
+            # server's main thread under "forkserver": see _die_with_parent
+            import multiprocessing
+
+            by_main = (threading.current_thread() is threading.main_thread()
+                       or multiprocessing.get_start_method() == "forkserver")
+            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                             initargs=(by_main,))
+        return self._pool
+
+    def map(self, scenario, seed, reps):
+        pool = self._started_pool()
+        pending: set[Future] = {pool.submit(run_replication, scenario, seed, i) for i in reps}
         try:
             while pending:
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -153,9 +170,8 @@ class LocalProcesses(Executor):
                 f.cancel()
 
     def map_calls(self, fn, calls):
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker)
-        index = {self._pool.submit(fn, *args): k for k, args in enumerate(calls)}
+        pool = self._started_pool()
+        index = {pool.submit(fn, *args): k for k, args in enumerate(calls)}
         pending = set(index)
         try:
             while pending:

@@ -75,6 +75,27 @@ def test_a_worker_process_keeps_its_inherited_heap_out_of_the_cycle_collector():
     assert frozen >= len(inherited)
 
 
+def test_a_pool_started_from_a_thread_keeps_its_workers_when_that_thread_ends():
+    """The kernel's parent-death signal follows the thread that started a worker: a pool a
+    dashboard job started under fork lost its workers when the job's thread returned, and ran
+    no replication after (the experiment came back interrupted with none)."""
+    import threading
+
+    sc = load_scenario(TINY)
+    pool = LocalProcesses(2)
+    first: list = []
+    job = threading.Thread(target=lambda: first.append(run_experiment(sc, 2, executor=pool)))
+    try:
+        job.start()
+        job.join()
+        assert first[0].n == 2
+        again = run_experiment(sc, 3, seed=5, executor=pool)
+        assert not again.interrupted
+        assert again.n == 3
+    finally:
+        pool.close()
+
+
 def test_replications_are_identical_on_a_dask_local_cluster():
     pytest.importorskip("distributed")
     from supplytwin.experiment import DaskExecutor
