@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -188,6 +188,17 @@ def test_long_run_can_be_cancelled_and_the_page_stays_responsive(dash_duo, app):
     assert "of 200 replication(s)" in driver.find_element(By.ID, "scenario-run-message").text
     _wait(driver).until(lambda d: d.find_element(By.ID, "scenario-run").is_enabled())
     assert dash_duo.get_logs() == []
+    # the cancelled run's worker pool winds down: its manager thread ends once the replications
+    # the workers were running are done and the workers have exited. Waited on here, because
+    # dash's test server, when stopped, raises SystemExit into every thread the test started
+    _wait(driver, 120).until(lambda d: not _pool_threads())
+
+
+def _pool_threads() -> list:
+    """Threads of process pools still winding down in this process."""
+    import threading
+
+    return [t for t in threading.enumerate() if type(t).__name__ == "_ExecutorManagerThread"]
 
 
 def test_bad_input_gets_a_message_not_a_traceback(dash_duo, app, runs_dir):
@@ -231,6 +242,18 @@ def test_compare_two_runs(dash_duo, app, seeded_runs):
     assert dash_duo.get_logs() == []
 
 
+def _click_first_run(driver) -> str | None:
+    """Click the first run's link in the Runs table; its run id, or None when the table was
+    drawn again under the click (try again)."""
+    try:
+        link = driver.find_element(By.CSS_SELECTOR, "#runs-rows tbody tr .link-button")
+        run_id = link.text
+        link.click()
+    except StaleElementReferenceException:
+        return None
+    return run_id or None
+
+
 def test_runs_page_search_lineage_and_report(dash_duo, app):
     dash_duo.start_server(app)
     driver = dash_duo.driver
@@ -238,9 +261,10 @@ def test_runs_page_search_lineage_and_report(dash_duo, app):
     _visible(driver, "#runs-rows table")
     _type(driver, "#runs-search", "tiny")
     _wait(driver).until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#runs-rows tbody tr")) >= 2)
-    first = driver.find_element(By.CSS_SELECTOR, "#runs-rows tbody tr .link-button")
-    run_id = first.text
-    first.click()
+    # the table may be drawn again between finding a link and reading or clicking it (the
+    # search's answer lands after the first rows): read and click the first run's link afresh
+    # until one attempt sees a table that stays put
+    run_id = _wait(driver).until(lambda d: _click_first_run(d))
     _visible(driver, "#runs-lineage-table")
     assert "scenario sha256" in driver.find_element(By.ID, "runs-lineage").text
     for box in driver.find_elements(By.CSS_SELECTOR, "#runs-rows input[type=checkbox]")[:2]:
