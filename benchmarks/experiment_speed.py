@@ -3,10 +3,11 @@ overhead of a Dask LocalCluster against the local process pool on the same exper
 
 Pools are started before the clock starts (a long experiment amortises start-up; what is
 measured is the steady throughput), and every executor runs the same replications of the
-baseline, so the ratios compare like with like. One worker, the pool and the Dask cluster are
-timed in interleaved rounds and the best round of each is kept: with replications now under a second,
-one burst of noise on a 2-core machine moved a single round's Dask overhead between +4 % and
-+21 %.
+baseline, so the ratios compare like with like. A pool of one worker and a pool of two are timed
+in interleaved rounds before the Dask cluster starts (an idle cluster takes CPU that two busy
+workers feel); then the pool of two and the cluster in interleaved rounds beside each other.
+The best round of each is kept: with replications now under a second, one burst of noise on a
+2-core machine moved a single round's Dask overhead between +4 % and +21 %.
 """
 
 from __future__ import annotations

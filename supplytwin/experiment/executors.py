@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,16 +158,12 @@ class LocalProcesses(Executor):
         return self._pool
 
     def map(self, scenario, seed, reps):
-        pool = self._started_pool()
-        pending: set[Future] = {pool.submit(run_replication, scenario, seed, i) for i in reps}
+        calls = self.map_calls(run_replication, [(scenario, seed, i) for i in reps])
         try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for f in done:
-                    yield f.result()
+            for _, out in calls:
+                yield out
         finally:
-            for f in pending:
-                f.cancel()
+            calls.close()  # cancels what has not started
 
     def map_calls(self, fn, calls):
         pool = self._started_pool()
